@@ -1,0 +1,554 @@
+//! The consent receipt: claims (wire format v1), signing, and the verification rules that
+//! need no server state.
+//!
+//! [`VerifiedReceipt::verify`] applies rules 1–3 (structure, strict signature, schema).
+//! The `check_*` methods apply the parts of rules 5–9 that depend only on what the caller
+//! knows (its own URL, the clock, the notice). Nonces (rule 4) and replay (rule 10) need
+//! the verifier's secret and store and live in the verifier.
+
+use alloc::collections::BTreeSet;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use ed25519_dalek::{SigningKey, VerifyingKey};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::b64;
+use crate::contact::{Email, PhoneE164};
+use crate::error::VerifyError;
+use crate::jws::{self, Header};
+use crate::notice::Notice;
+
+/// `typ` of a receipt's protected header.
+pub const RECEIPT_TYP: &str = "consent-receipt+jwt";
+/// Largest receipt accepted, in bytes of compact serialisation.
+pub const MAX_RECEIPT_LEN: usize = 16 * 1024;
+/// Most purposes a notice (and so a receipt) may have.
+pub const MAX_PURPOSES: usize = 32;
+
+/// The receipt payload, wire format v1. Unknown fields are refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Claims {
+    /// Receipt id: 16 random bytes, base64url.
+    pub jti: String,
+    /// Signing time, seconds since the epoch.
+    pub iat: i64,
+    /// The verifier's base URL.
+    pub aud: String,
+    /// Origin of the page that showed the widget.
+    pub iss: String,
+    /// The challenge issued with the notice.
+    pub nonce: String,
+    /// Which notice text was shown.
+    pub notice: NoticeRef,
+    /// The contact the consent is about.
+    ///
+    /// Not `sub`: RFC 7519 §4.1.2 makes `sub` a string, and JWT libraries (PyJWT ≥ 2.10,
+    /// `jsonwebtoken`) refuse or mis-parse an object there.
+    pub contact: Contact,
+    /// One decision per purpose of the notice, refusals included.
+    pub decisions: Vec<Decision>,
+    /// How the decisions were captured.
+    pub evidence: Evidence,
+    /// The visitor's declaration about the age of digital consent.
+    pub age: Age,
+    /// On a guardian's receipt: the child's receipt this one approves (joint consent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guardian_for: Option<GuardianFor>,
+}
+
+/// Exactly which notice was shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoticeRef {
+    /// Notice id.
+    pub id: String,
+    /// Notice version.
+    pub version: u32,
+    /// Language shown.
+    pub lang: String,
+    /// [`Notice::digest`] of that version and language.
+    pub digest: String,
+}
+
+/// The contact: an e-mail address, an E.164 phone number, or both.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Contact {
+    /// E-mail address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Phone number, E.164.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+}
+
+/// One purpose's decision. Refusals are recorded as carefully as grants.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Decision {
+    /// Purpose id from the notice.
+    pub purpose: String,
+    /// Whether the visitor ticked the box.
+    pub granted: bool,
+    /// When the box was last changed (or, for an untouched box, when the form was sent).
+    pub at: i64,
+}
+
+/// How the decisions were captured.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Evidence {
+    /// Every box was unticked when first rendered.
+    pub initially_unchecked: bool,
+    /// Every grant came from a trusted user gesture (`Event.isTrusted`).
+    pub trusted_gesture: bool,
+    /// URL of the page the widget was on.
+    pub page: String,
+}
+
+/// The age declaration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Age {
+    /// The visitor said they are under `threshold`.
+    pub minor: bool,
+    /// The notice's age of digital consent.
+    pub threshold: u8,
+    /// The notice's jurisdiction.
+    pub jurisdiction: String,
+    /// A holder of parental responsibility, required when `minor`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guardian: Option<GuardianContact>,
+}
+
+/// How to reach a holder of parental responsibility.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuardianContact {
+    /// Guardian's e-mail address.
+    pub email: String,
+}
+
+/// The child's receipt that a guardian's receipt approves.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuardianFor {
+    /// The child's receipt `jti`.
+    pub jti: String,
+}
+
+impl Claims {
+    /// Signs these claims as a receipt with the visitor's key; the public key goes in the
+    /// header's `jwk`.
+    pub fn sign(&self, key: &SigningKey) -> String {
+        let payload = serde_json::to_vec(self).unwrap_or_default();
+        jws::sign(&Header::with_jwk(RECEIPT_TYP, &key.verifying_key()), &payload, key)
+    }
+
+    /// Purposes the visitor granted.
+    pub fn granted(&self) -> impl Iterator<Item = &str> {
+        self.decisions.iter().filter(|d| d.granted).map(|d| d.purpose.as_str())
+    }
+}
+
+/// A receipt whose structure, signature and schema hold (rules 1–3).
+#[derive(Debug, Clone)]
+pub struct VerifiedReceipt {
+    compact: String,
+    claims: Claims,
+    key: VerifyingKey,
+    email: Option<Email>,
+    phone: Option<PhoneE164>,
+    guardian: Option<Email>,
+}
+
+/// base64url SHA-256 of a compact token's ASCII bytes, as seals name receipts.
+pub fn sha256_b64(compact: &str) -> String {
+    b64::encode(&Sha256::digest(compact.as_bytes()))
+}
+
+impl VerifiedReceipt {
+    /// Rules 1–3: well-formed EdDSA JWS with an Ed25519 `jwk`, a signature that verifies
+    /// under `verify_strict`, and a payload that matches the v1 schema.
+    pub fn verify(compact: &str) -> Result<VerifiedReceipt, VerifyError> {
+        if compact.len() > MAX_RECEIPT_LEN {
+            return Err(VerifyError::MalformedJws("a receipt is at most 16 KiB".into()));
+        }
+        let parsed = jws::parse(compact, RECEIPT_TYP)?;
+        if parsed.header.kid.is_some() {
+            return Err(VerifyError::UnsupportedHeader("a receipt carries its key in jwk, not kid".into()));
+        }
+        let key = parsed.verify_embedded()?;
+        let claims: Claims =
+            serde_json::from_slice(&parsed.payload).map_err(|e| VerifyError::BadPayload(alloc::format!("{e}")))?;
+        let (email, phone, guardian) = check_schema(&claims)?;
+        Ok(VerifiedReceipt { compact: compact.to_string(), claims, key, email, phone, guardian })
+    }
+
+    /// The exact compact JWS that was verified.
+    pub fn compact(&self) -> &str {
+        &self.compact
+    }
+    /// The claims.
+    pub fn claims(&self) -> &Claims {
+        &self.claims
+    }
+    /// The visitor's public key.
+    pub fn key(&self) -> &VerifyingKey {
+        &self.key
+    }
+    /// The contact e-mail, parsed.
+    pub fn email(&self) -> Option<&Email> {
+        self.email.as_ref()
+    }
+    /// The contact phone number, parsed.
+    pub fn phone(&self) -> Option<&PhoneE164> {
+        self.phone.as_ref()
+    }
+    /// The guardian's e-mail, parsed, for a minor's receipt.
+    pub fn guardian(&self) -> Option<&Email> {
+        self.guardian.as_ref()
+    }
+    /// base64url SHA-256 of the compact receipt, as the seal names it.
+    pub fn sha256(&self) -> String {
+        sha256_b64(&self.compact)
+    }
+
+    /// Rule 5 (audience): `aud` is `audience` (compared without a trailing slash).
+    pub fn check_audience(&self, audience: &str) -> Result<(), VerifyError> {
+        if self.claims.aud.trim_end_matches('/') != audience.trim_end_matches('/') {
+            return Err(VerifyError::WrongAudience("the receipt was made for another verifier".into()));
+        }
+        Ok(())
+    }
+
+    /// Rule 5 (origin): `iss` is allowed, equals the request's `Origin` when one was sent,
+    /// and the evidence page is on that origin.
+    pub fn check_origin(
+        &self,
+        allowed: impl Fn(&str) -> bool,
+        request_origin: Option<&str>,
+    ) -> Result<(), VerifyError> {
+        let iss = self.claims.iss.as_str();
+        if !allowed(iss) {
+            return Err(VerifyError::OriginNotAllowed("iss is not an origin this notice allows".into()));
+        }
+        if let Some(origin) = request_origin {
+            if origin != iss {
+                return Err(VerifyError::OriginNotAllowed("iss differs from the request's Origin header".into()));
+            }
+        }
+        let page = self.claims.evidence.page.as_str();
+        let on_origin = page.strip_prefix(iss).is_some_and(|rest| rest.is_empty() || rest.starts_with(['/', '?', '#']));
+        if !on_origin {
+            return Err(VerifyError::OriginNotAllowed("the evidence page is not on iss".into()));
+        }
+        Ok(())
+    }
+
+    /// Rule 6: `iat` within `max_skew` seconds of `now`, not before the nonce was issued,
+    /// and every decision timed between the nonce and `iat`.
+    pub fn check_time(&self, now: i64, max_skew: i64, nonce_issued_at: Option<i64>) -> Result<(), VerifyError> {
+        let iat = self.claims.iat;
+        if iat > now.saturating_add(max_skew) {
+            return Err(VerifyError::ClockSkew("iat is in the future".into()));
+        }
+        if iat < now.saturating_sub(max_skew) {
+            return Err(VerifyError::ClockSkew("iat is too far in the past".into()));
+        }
+        let floor = nonce_issued_at.map(|t| t.saturating_sub(max_skew));
+        if floor.is_some_and(|f| iat < f) {
+            return Err(VerifyError::ClockSkew("iat is earlier than the nonce".into()));
+        }
+        for d in &self.claims.decisions {
+            if d.at > iat || floor.is_some_and(|f| d.at < f) {
+                return Err(VerifyError::ClockSkew("a decision is timed outside the signing session".into()));
+            }
+        }
+        Ok(())
+    }
+
+    /// Rule 7 (consistency): the receipt names this notice, version, language and digest.
+    pub fn check_notice(&self, notice: &Notice) -> Result<(), VerifyError> {
+        self.check_notice_digest(notice, &notice.digest())
+    }
+
+    /// As [`check_notice`](Self::check_notice), when the caller already holds the notice's
+    /// digest (a registry keyed by digest), sparing a canonicalisation per receipt.
+    pub fn check_notice_digest(&self, notice: &Notice, digest: &str) -> Result<(), VerifyError> {
+        let r = &self.claims.notice;
+        if r.id != notice.id || r.version != notice.version || r.lang != notice.lang {
+            return Err(VerifyError::UnknownNotice("id, version or language differ".into()));
+        }
+        if r.digest != digest {
+            return Err(VerifyError::UnknownNotice("the digest is not this notice's".into()));
+        }
+        Ok(())
+    }
+
+    /// Rule 8: exactly one decision per purpose of the notice; a box that started ticked
+    /// voids the receipt; every grant needs a trusted gesture.
+    pub fn check_decisions(&self, notice: &Notice) -> Result<(), VerifyError> {
+        let expected: BTreeSet<&str> = notice.purposes.iter().map(|p| p.id.as_str()).collect();
+        let mut seen = BTreeSet::new();
+        for d in &self.claims.decisions {
+            if !expected.contains(d.purpose.as_str()) {
+                return Err(VerifyError::DecisionsMismatch("a decision names an unknown purpose".into()));
+            }
+            if !seen.insert(d.purpose.as_str()) {
+                return Err(VerifyError::DecisionsMismatch("a purpose is decided twice".into()));
+            }
+        }
+        if seen != expected {
+            return Err(VerifyError::DecisionsMismatch("a purpose of the notice has no decision".into()));
+        }
+        let e = &self.claims.evidence;
+        if !e.initially_unchecked {
+            return Err(VerifyError::Preticked);
+        }
+        if self.claims.granted().next().is_some() && !e.trusted_gesture {
+            return Err(VerifyError::UntrustedGesture);
+        }
+        Ok(())
+    }
+
+    /// Rule 9: the age declaration follows the notice's rule, and a minor names a guardian
+    /// other than themselves.
+    pub fn check_age(&self, notice: &Notice) -> Result<(), VerifyError> {
+        let age = &self.claims.age;
+        if age.threshold != notice.age_of_consent || age.jurisdiction != notice.jurisdiction {
+            return Err(VerifyError::AgeMismatch(alloc::format!(
+                "the notice's rule is under {} in {}",
+                notice.age_of_consent,
+                notice.jurisdiction
+            )));
+        }
+        if age.minor {
+            let guardian = self
+                .guardian
+                .as_ref()
+                .ok_or_else(|| VerifyError::GuardianRequired("a minor must name a parent or guardian".into()))?;
+            if self.email.as_ref().is_some_and(|e| e.normalized() == guardian.normalized()) {
+                return Err(VerifyError::GuardianRequired(
+                    "the guardian's address must differ from the child's".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Rules 5 (audience), 6 (without a nonce time), 7, 8 and 9 against a notice:
+    /// the offline check a lead buyer can run on a receipt and the notice text.
+    pub fn check_against(&self, notice: &Notice, audience: &str) -> Result<(), VerifyError> {
+        self.check_audience(audience)?;
+        self.check_notice(notice)?;
+        self.check_decisions(notice)?;
+        self.check_age(notice)
+    }
+}
+
+fn bad(why: &str) -> VerifyError {
+    VerifyError::BadPayload(why.to_string())
+}
+
+fn is_origin(s: &str) -> bool {
+    let Some(rest) = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://")) else {
+        return false;
+    };
+    !rest.is_empty() && rest.len() <= 253 && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b))
+}
+
+fn is_token_id(s: &str, bytes: usize) -> bool {
+    b64::decode(s).is_ok_and(|v| v.len() == bytes)
+}
+
+/// The contacts of a receipt, parsed: e-mail, phone, guardian's e-mail.
+type ParsedContacts = (Option<Email>, Option<PhoneE164>, Option<Email>);
+
+/// Rule 3 beyond what serde checks: formats, sizes and contacts.
+fn check_schema(c: &Claims) -> Result<ParsedContacts, VerifyError> {
+    if !is_token_id(&c.jti, 16) {
+        return Err(bad("jti must be 16 bytes of base64url"));
+    }
+    if c.iat <= 0 {
+        return Err(bad("iat must be a positive NumericDate"));
+    }
+    if c.aud.is_empty() || c.aud.len() > 512 {
+        return Err(bad("aud must be the verifier's URL"));
+    }
+    if !is_origin(&c.iss) {
+        return Err(bad("iss must be an origin such as https://shop.example"));
+    }
+    if c.nonce.is_empty() || c.nonce.len() > 512 {
+        return Err(bad("nonce is missing or too long"));
+    }
+    let n = &c.notice;
+    if n.id.is_empty() || n.id.len() > 64 || !n.id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(bad("notice.id must be 1-64 of [A-Za-z0-9_-]"));
+    }
+    if n.lang.is_empty() || n.lang.len() > 16 || !n.lang.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        return Err(bad("notice.lang must be a language tag"));
+    }
+    if !is_token_id(&n.digest, 32) {
+        return Err(bad("notice.digest must be a base64url SHA-256"));
+    }
+    if c.contact.email.is_none() && c.contact.phone.is_none() {
+        return Err(bad("contact needs an email or a phone"));
+    }
+    if c.decisions.is_empty() || c.decisions.len() > MAX_PURPOSES {
+        return Err(bad("decisions must hold 1 to 32 entries"));
+    }
+    for d in &c.decisions {
+        if d.purpose.is_empty() || d.purpose.len() > 64 {
+            return Err(bad("a decision's purpose must be 1-64 characters"));
+        }
+        if d.at <= 0 {
+            return Err(bad("a decision's at must be a positive NumericDate"));
+        }
+    }
+    let page = &c.evidence.page;
+    if page.len() > 2048 || !(page.starts_with("https://") || page.starts_with("http://")) {
+        return Err(bad("evidence.page must be an http(s) URL of at most 2048 bytes"));
+    }
+    let a = &c.age;
+    if a.jurisdiction.len() != 2 || !a.jurisdiction.bytes().all(|b| b.is_ascii_uppercase()) {
+        return Err(bad("age.jurisdiction must be an ISO 3166-1 alpha-2 code"));
+    }
+    if !(1..=21).contains(&a.threshold) {
+        return Err(bad("age.threshold must be between 1 and 21"));
+    }
+    if !a.minor && a.guardian.is_some() {
+        return Err(bad("age.guardian is only for a minor"));
+    }
+    if let Some(g) = &c.guardian_for {
+        if !is_token_id(&g.jti, 16) {
+            return Err(bad("guardian_for.jti must be 16 bytes of base64url"));
+        }
+        if a.minor {
+            return Err(bad("a guardian's own receipt cannot declare a minor"));
+        }
+    }
+    let email = c.contact.email.as_deref().map(Email::parse).transpose()?;
+    let phone = c.contact.phone.as_deref().map(PhoneE164::parse).transpose()?;
+    let guardian = a.guardian.as_ref().map(|g| Email::parse(&g.email)).transpose()?;
+    Ok((email, phone, guardian))
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::notice::tests::sample;
+
+    pub(crate) fn claims_for(notice: &Notice) -> Claims {
+        Claims {
+            jti: b64::encode(&[9; 16]),
+            iat: 1_763_800_000,
+            aud: "https://consent.example.com".into(),
+            iss: "https://shop.example".into(),
+            nonce: "n".into(),
+            notice: NoticeRef {
+                id: notice.id.clone(),
+                version: notice.version,
+                lang: notice.lang.clone(),
+                digest: notice.digest(),
+            },
+            contact: Contact { email: Some("alice@example.org".into()), phone: None },
+            decisions: notice
+                .purposes
+                .iter()
+                .map(|p| Decision { purpose: p.id.clone(), granted: p.id == "newsletter-email", at: 1_763_800_000 })
+                .collect(),
+            evidence: Evidence {
+                initially_unchecked: true,
+                trusted_gesture: true,
+                page: "https://shop.example/signup".into(),
+            },
+            age: Age { minor: false, threshold: 15, jurisdiction: "FR".into(), guardian: None },
+            guardian_for: None,
+        }
+    }
+
+    fn key() -> SigningKey {
+        SigningKey::from_bytes(&[3; 32])
+    }
+
+    fn verified(c: &Claims) -> Result<VerifiedReceipt, VerifyError> {
+        VerifiedReceipt::verify(&c.sign(&key()))
+    }
+
+    #[test]
+    fn a_valid_receipt_passes_every_offline_rule() {
+        let n = sample();
+        let r = verified(&claims_for(&n)).unwrap();
+        r.check_against(&n, "https://consent.example.com/").unwrap();
+        r.check_origin(|o| o == "https://shop.example", Some("https://shop.example")).unwrap();
+        r.check_time(1_763_800_010, 300, Some(1_763_799_000)).unwrap();
+        assert_eq!(r.email().unwrap().as_str(), "alice@example.org");
+    }
+
+    #[test]
+    fn a_single_all_flag_instead_of_per_purpose_decisions_is_refused() {
+        let c = claims_for(&sample());
+        let mut v = serde_json::to_value(&c).unwrap();
+        v["decisions"] = serde_json::json!({"all": true});
+        let payload = serde_json::to_vec(&v).unwrap();
+        let jws = jws::sign(&Header::with_jwk(RECEIPT_TYP, &key().verifying_key()), &payload, &key());
+        assert!(matches!(VerifiedReceipt::verify(&jws), Err(VerifyError::BadPayload(_))));
+    }
+
+    #[test]
+    fn a_grant_without_a_trusted_gesture_is_refused() {
+        let n = sample();
+        let mut c = claims_for(&n);
+        c.evidence.trusted_gesture = false;
+        assert_eq!(verified(&c).unwrap().check_decisions(&n), Err(VerifyError::UntrustedGesture));
+    }
+
+    #[test]
+    fn a_refusal_of_everything_needs_no_gesture() {
+        let n = sample();
+        let mut c = claims_for(&n);
+        c.evidence.trusted_gesture = false;
+        c.decisions.iter_mut().for_each(|d| d.granted = false);
+        verified(&c).unwrap().check_decisions(&n).unwrap();
+    }
+
+    #[test]
+    fn a_preticked_box_voids_the_receipt_even_when_refused() {
+        let n = sample();
+        let mut c = claims_for(&n);
+        c.evidence.initially_unchecked = false;
+        c.decisions.iter_mut().for_each(|d| d.granted = false);
+        assert_eq!(verified(&c).unwrap().check_decisions(&n), Err(VerifyError::Preticked));
+    }
+
+    #[test]
+    fn a_child_cannot_name_themselves_as_guardian() {
+        let n = sample();
+        let mut c = claims_for(&n);
+        c.age.minor = true;
+        c.age.guardian = Some(GuardianContact { email: "ALICE@example.org".into() });
+        assert!(matches!(verified(&c).unwrap().check_age(&n), Err(VerifyError::GuardianRequired(_))));
+    }
+
+    #[test]
+    fn a_decision_after_signing_is_refused() {
+        let n = sample();
+        let mut c = claims_for(&n);
+        c.decisions[0].at = c.iat + 1;
+        assert!(matches!(verified(&c).unwrap().check_time(c.iat, 300, None), Err(VerifyError::ClockSkew(_))));
+    }
+
+    #[test]
+    fn the_evidence_page_must_be_on_the_issuing_origin() {
+        let n = sample();
+        let mut c = claims_for(&n);
+        c.evidence.page = "https://shop.example.evil.test/signup".into();
+        let r = verified(&c).unwrap();
+        assert!(matches!(r.check_origin(|_| true, None), Err(VerifyError::OriginNotAllowed(_))));
+    }
+}

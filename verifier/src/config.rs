@@ -1,0 +1,397 @@
+//! Configuration: one struct, from defaults, a TOML file, `CONSENT_*` environment
+//! variables and flags (later ones win). Every default is chosen so that
+//! `consent-verifier serve` works on a fresh machine with no flags.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+
+/// A secret string (password, key material): never printed, wiped on drop.
+#[derive(Clone, Default, Deserialize)]
+#[serde(transparent)]
+pub struct SecretString(String);
+
+impl SecretString {
+    /// Wraps a secret.
+    pub fn new(s: String) -> Self {
+        SecretString(s)
+    }
+    /// The secret itself, for the one place that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SecretString {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl Drop for SecretString {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}
+
+impl FromStr for SecretString {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(SecretString(s.to_string()))
+    }
+}
+
+/// A duration written as `90s`, `5m`, `2h`, `7d` or a bare number of seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HumanDuration(pub Duration);
+
+impl FromStr for HumanDuration {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+        let (num, unit) = s.split_at(split);
+        let n: u64 = num.parse().map_err(|_| format!("`{s}` is not a duration such as 90s, 5m, 2h or 7d"))?;
+        let secs = match unit {
+            "" | "s" => n,
+            "m" => n * 60,
+            "h" => n * 3600,
+            "d" => n * 86_400,
+            _ => return Err(format!("`{s}`: the unit must be s, m, h or d")),
+        };
+        Ok(HumanDuration(Duration::from_secs(secs)))
+    }
+}
+
+impl<'de> Deserialize<'de> for HumanDuration {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Secs(u64),
+            Text(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Secs(n) => Ok(HumanDuration(Duration::from_secs(n))),
+            Raw::Text(t) => t.parse().map_err(serde::de::Error::custom),
+        }
+    }
+}
+
+/// How mail leaves the verifier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum MailTransport {
+    /// Write `.eml` files to `<data-dir>/outbox/` and log the link (the default: no mail server needed).
+    File,
+    /// Send through an SMTP server.
+    Smtp,
+}
+
+/// Transport security for SMTP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    /// Plain connection upgraded with STARTTLS (required), usually port 587.
+    Starttls,
+    /// Implicit TLS, usually port 465.
+    Tls,
+    /// No encryption: only for a local relay or a test sink on loopback.
+    None,
+}
+
+/// Settings as given by a file, the environment or flags: everything optional.
+///
+/// The same struct is the `serve` flags (with their `CONSENT_*` variables) and the
+/// `--config` file's keys, so the two can never drift apart.
+#[derive(Debug, Clone, Default, Deserialize, clap::Args)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Settings {
+    /// Address to listen on [default: 127.0.0.1:8080]
+    #[arg(long, env = "CONSENT_ADDR")]
+    pub addr: Option<SocketAddr>,
+    /// Public base URL of this verifier: the `aud` receipts must name [default: http://<addr>]
+    #[arg(long, env = "CONSENT_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Where data, keys and the mail outbox live [default: ./data]
+    #[arg(long, env = "CONSENT_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Signing keys and the nonce secret; replicas share it [default: <data-dir>/keys]
+    #[arg(long, env = "CONSENT_KEYS_DIR")]
+    pub keys_dir: Option<PathBuf>,
+    /// Database URL, sqlite://… or postgres://… [default: sqlite://<data-dir>/consent.db]
+    #[arg(long, env = "CONSENT_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Directory of notice files (<id>.toml) [default: ./notices]
+    #[arg(long, env = "CONSENT_NOTICES")]
+    pub notices: Option<PathBuf>,
+    /// Directory of static pages to serve (demo, guide, widget) [default: ./www if present]
+    #[arg(long, env = "CONSENT_WWW")]
+    pub www: Option<PathBuf>,
+    /// An origin allowed to show every notice, besides each notice's own list (repeatable;
+    /// comma-separated in the environment)
+    #[arg(long = "allowed-origin", env = "CONSENT_ALLOWED_ORIGINS", value_delimiter = ',')]
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
+    /// How long a nonce issued with a notice stays valid [default: 2h]
+    #[arg(long, env = "CONSENT_NONCE_TTL")]
+    pub nonce_ttl: Option<HumanDuration>,
+    /// Allowed difference between a receipt's iat and this clock [default: 5m]
+    #[arg(long, env = "CONSENT_CLOCK_SKEW")]
+    pub clock_skew: Option<HumanDuration>,
+    /// Time limit for one request [default: 10s]
+    #[arg(long, env = "CONSENT_REQUEST_TIMEOUT")]
+    pub request_timeout: Option<HumanDuration>,
+    /// How mail is sent [default: file]
+    #[arg(long, env = "CONSENT_MAIL_TRANSPORT", value_enum)]
+    pub mail_transport: Option<MailTransport>,
+    /// Sender address of every mail [default: no-reply@<public-url host>]
+    #[arg(long, env = "CONSENT_MAIL_FROM")]
+    pub mail_from: Option<String>,
+    /// SMTP server host
+    #[arg(long, env = "CONSENT_SMTP_HOST")]
+    pub smtp_host: Option<String>,
+    /// SMTP server port [default: 587 with starttls, 465 with tls, 25 without]
+    #[arg(long, env = "CONSENT_SMTP_PORT")]
+    pub smtp_port: Option<u16>,
+    /// SMTP transport security [default: starttls]
+    #[arg(long, env = "CONSENT_SMTP_TLS", value_enum)]
+    pub smtp_tls: Option<SmtpTls>,
+    /// SMTP user name
+    #[arg(long, env = "CONSENT_SMTP_USERNAME")]
+    pub smtp_username: Option<String>,
+    /// SMTP password (prefer the environment variable to the flag)
+    #[arg(long, env = "CONSENT_SMTP_PASSWORD", hide_env_values = true)]
+    pub smtp_password: Option<SecretString>,
+}
+
+macro_rules! prefer {
+    ($a:expr, $b:expr, $($field:ident),+) => {
+        Settings { $($field: $a.$field.or($b.$field)),+, allowed_origins: if $a.allowed_origins.is_empty() { $b.allowed_origins } else { $a.allowed_origins } }
+    };
+}
+
+impl Settings {
+    /// Reads a TOML settings file.
+    pub fn from_file(path: &Path) -> anyhow::Result<Settings> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading the config file {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("parsing the config file {}", path.display()))
+    }
+
+    /// These settings, with `fallback` filling what they leave unset.
+    pub fn or(self, fallback: Settings) -> Settings {
+        prefer!(
+            self,
+            fallback,
+            addr,
+            public_url,
+            data_dir,
+            keys_dir,
+            database_url,
+            notices,
+            www,
+            nonce_ttl,
+            clock_skew,
+            request_timeout,
+            mail_transport,
+            mail_from,
+            smtp_host,
+            smtp_port,
+            smtp_tls,
+            smtp_username,
+            smtp_password
+        )
+    }
+}
+
+/// Mail settings, resolved.
+#[derive(Debug, Clone)]
+pub struct MailConfig {
+    /// Transport.
+    pub transport: MailTransport,
+    /// Sender address.
+    pub from: String,
+    /// Where the file transport writes.
+    pub outbox_dir: PathBuf,
+    /// SMTP host (required with the smtp transport).
+    pub smtp_host: Option<String>,
+    /// SMTP port.
+    pub smtp_port: u16,
+    /// SMTP security.
+    pub smtp_tls: SmtpTls,
+    /// SMTP user name.
+    pub smtp_username: Option<String>,
+    /// SMTP password.
+    pub smtp_password: Option<SecretString>,
+}
+
+/// The verifier's configuration, every default applied.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Listen address (port 0 picks a free port).
+    pub addr: SocketAddr,
+    /// Public base URL, without a trailing slash: the receipts' `aud`.
+    pub public_url: String,
+    /// Data directory.
+    pub data_dir: PathBuf,
+    /// Keys directory.
+    pub keys_dir: PathBuf,
+    /// Database URL.
+    pub database_url: String,
+    /// Notices directory.
+    pub notices_dir: PathBuf,
+    /// Static pages directory, if any.
+    pub www_dir: Option<PathBuf>,
+    /// Origins allowed for every notice (the public URL's origin is always allowed).
+    pub allowed_origins: Vec<String>,
+    /// Nonce lifetime.
+    pub nonce_ttl: Duration,
+    /// Allowed clock skew.
+    pub clock_skew: Duration,
+    /// Per-request time limit.
+    pub request_timeout: Duration,
+    /// Mail.
+    pub mail: MailConfig,
+}
+
+/// Largest request body accepted.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+impl Config {
+    /// Applies defaults to `settings` and checks what can be checked without I/O.
+    pub fn resolve(s: Settings) -> anyhow::Result<Config> {
+        let addr = s.addr.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
+        let public_url = s.public_url.unwrap_or_else(|| format!("http://{addr}"));
+        let public_url = public_url.trim_end_matches('/').to_string();
+        if origin_of(&public_url).is_none() {
+            bail!("--public-url must be an http(s) URL such as https://consent.example.com, not `{public_url}`");
+        }
+        let data_dir = s.data_dir.unwrap_or_else(|| PathBuf::from("data"));
+        let keys_dir = s.keys_dir.unwrap_or_else(|| data_dir.join("keys"));
+        let database_url =
+            s.database_url.unwrap_or_else(|| format!("sqlite://{}", data_dir.join("consent.db").display()));
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            bail!("--database-url must start with sqlite:, postgres:// or postgresql://");
+        }
+        let www_dir = match s.www {
+            Some(dir) => Some(dir),
+            None => Some(PathBuf::from("www")).filter(|d| d.is_dir()),
+        };
+        for origin in &s.allowed_origins {
+            if origin_of(origin).as_deref() != Some(origin.as_str()) {
+                bail!("--allowed-origin `{origin}` must be an origin: scheme://host[:port], no path or trailing slash");
+            }
+        }
+        let host =
+            public_url.split("://").nth(1).unwrap_or("localhost").split([':', '/']).next().unwrap_or("localhost");
+        let tls = s.smtp_tls.unwrap_or(SmtpTls::Starttls);
+        let mail = MailConfig {
+            transport: s.mail_transport.unwrap_or(MailTransport::File),
+            from: s.mail_from.unwrap_or_else(|| {
+                format!("no-reply@{}", if host.contains('.') { host } else { "localhost.localdomain" })
+            }),
+            outbox_dir: data_dir.join("outbox"),
+            smtp_port: s.smtp_port.unwrap_or(match tls {
+                SmtpTls::Starttls => 587,
+                SmtpTls::Tls => 465,
+                SmtpTls::None => 25,
+            }),
+            smtp_host: s.smtp_host,
+            smtp_tls: tls,
+            smtp_username: s.smtp_username,
+            smtp_password: s.smtp_password,
+        };
+        if mail.transport == MailTransport::Smtp && mail.smtp_host.is_none() {
+            bail!("--mail-transport smtp needs --smtp-host (or CONSENT_SMTP_HOST)");
+        }
+        Ok(Config {
+            addr,
+            public_url,
+            data_dir,
+            keys_dir,
+            database_url,
+            notices_dir: s.notices.unwrap_or_else(|| PathBuf::from("notices")),
+            www_dir,
+            allowed_origins: s.allowed_origins,
+            nonce_ttl: s.nonce_ttl.map_or(Duration::from_secs(2 * 3600), |d| d.0),
+            clock_skew: s.clock_skew.map_or(Duration::from_secs(300), |d| d.0),
+            request_timeout: s.request_timeout.map_or(Duration::from_secs(10), |d| d.0),
+            mail,
+        })
+    }
+
+    /// The origin of the public URL (always allowed: the verifier's own pages).
+    pub fn public_origin(&self) -> String {
+        origin_of(&self.public_url).unwrap_or_default()
+    }
+}
+
+/// `scheme://host[:port]` of an http(s) URL, or `None` if it is not one.
+pub fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    if scheme != "http" && scheme != "https" {
+        return None;
+    }
+    let authority = rest.split(['/', '?', '#']).next()?;
+    if authority.is_empty() || authority.contains('@') {
+        return None;
+    }
+    Some(format!("{scheme}://{}", authority.to_ascii_lowercase()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_work_with_no_settings() {
+        let c = Config::resolve(Settings::default()).unwrap();
+        assert_eq!(c.addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.public_url, "http://127.0.0.1:8080");
+        assert_eq!(c.database_url, "sqlite://data/consent.db");
+        assert_eq!(c.nonce_ttl, Duration::from_secs(7200));
+        assert_eq!(c.clock_skew, Duration::from_secs(300));
+    }
+
+    #[test]
+    fn flags_win_over_the_file() {
+        let flags = Settings { public_url: Some("https://a.example/".into()), ..Settings::default() };
+        let file = Settings {
+            public_url: Some("https://b.example".into()),
+            nonce_ttl: Some("1h".parse().unwrap()),
+            ..Settings::default()
+        };
+        let c = Config::resolve(flags.or(file)).unwrap();
+        assert_eq!(c.public_url, "https://a.example");
+        assert_eq!(c.nonce_ttl, Duration::from_secs(3600));
+    }
+
+    #[test]
+    fn durations_read_like_people_write_them() {
+        assert_eq!("90s".parse::<HumanDuration>().unwrap().0, Duration::from_secs(90));
+        assert_eq!("2h".parse::<HumanDuration>().unwrap().0, Duration::from_secs(7200));
+        assert_eq!("7d".parse::<HumanDuration>().unwrap().0, Duration::from_secs(604_800));
+        assert!("2 weeks".parse::<HumanDuration>().is_err());
+    }
+
+    #[test]
+    fn an_allowed_origin_with_a_path_is_refused() {
+        let s = Settings { allowed_origins: vec!["https://shop.example/signup".into()], ..Settings::default() };
+        assert!(Config::resolve(s).is_err());
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let s = SecretString::new("hunter2".into());
+        assert_eq!(format!("{s:?}"), "[redacted]");
+    }
+}

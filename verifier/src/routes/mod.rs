@@ -1,0 +1,101 @@
+//! The HTTP API: one file per endpoint, assembled by [`router`].
+
+mod errors;
+mod health;
+mod jwks;
+mod leads;
+mod notices;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{MatchedPath, Request};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::middleware::map_response;
+use axum::routing::{get, post};
+use serde::de::DeserializeOwned;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use crate::config::BODY_LIMIT;
+use crate::problem::{ApiError, problemize};
+use crate::state::AppState;
+
+/// Every route, with CORS for the browser-facing API, time limits, request tracing that
+/// records only the matched route (never a token or an address), and problem+json for
+/// every error.
+pub fn router(state: AppState) -> Router {
+    let cors_state = state.clone();
+    let cors = CorsLayer::new()
+        .allow_origin(AllowOrigin::predicate(move |origin: &HeaderValue, _| {
+            origin.to_str().is_ok_and(|o| cors_state.any_origin_allowed(o))
+        }))
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::CONTENT_TYPE])
+        .max_age(std::time::Duration::from_secs(600));
+
+    let browser_api = Router::new()
+        .route("/v1/notices/{id}", get(notices::get_notice))
+        .route("/v1/leads", post(leads::post_lead))
+        .layer(cors);
+
+    let public = Router::new()
+        .route("/.well-known/jwks.json", get(jwks::get_jwks))
+        .layer(CorsLayer::new().allow_origin(AllowOrigin::any()).allow_methods([Method::GET]));
+
+    let timeout = state.config.request_timeout;
+    Router::new()
+        .merge(browser_api)
+        .merge(public)
+        .route("/errors", get(errors::index))
+        .route("/errors/{code}", get(errors::page))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .fallback(|| async {
+            ApiError::new(axum::http::StatusCode::NOT_FOUND, "not-found", "there is nothing at this address")
+        })
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request| {
+                    let route = req.extensions().get::<MatchedPath>().map_or("(unmatched)", |p| p.as_str());
+                    tracing::info_span!("request", method = %req.method(), route)
+                })
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, timeout))
+        .layer(map_response(problemize))
+        .with_state(state)
+}
+
+/// Reads a JSON body of at most [`BODY_LIMIT`] bytes into `T`.
+pub(crate) async fn json_body<T: DeserializeOwned>(headers: &HeaderMap, body: axum::body::Body) -> Result<T, ApiError> {
+    let too_large = || {
+        ApiError::new(
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            "body-too-large",
+            "a request body may be at most 64 KiB",
+        )
+    };
+    let declared =
+        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > BODY_LIMIT) {
+        return Err(too_large());
+    }
+    let bytes: Bytes = axum::body::to_bytes(body, BODY_LIMIT).await.map_err(|e| {
+        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+        while let Some(s) = source {
+            if s.is::<http_body_util::LengthLimitError>() {
+                return too_large();
+            }
+            source = s.source();
+        }
+        ApiError::malformed("the request body could not be read")
+    })?;
+    serde_json::from_slice(&bytes).map_err(|e| ApiError::malformed(format!("the body is not the expected JSON: {e}")))
+}
+
+/// The `Origin` header, if the browser sent one.
+pub(crate) fn request_origin(headers: &HeaderMap) -> Option<&str> {
+    headers.get(header::ORIGIN).and_then(|v| v.to_str().ok())
+}

@@ -1,0 +1,67 @@
+//! `GET /v1/notices/{id}?lang=&origin=`: the notice in one language, its digest and a
+//! fresh nonce bound to both the notice version and the page's origin.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use consent_receipt::VerifyError;
+use serde::Deserialize;
+
+use super::request_origin;
+use crate::problem::ApiError;
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct NoticeQuery {
+    lang: Option<String>,
+    origin: Option<String>,
+}
+
+#[tracing::instrument(skip_all, fields(notice = %id))]
+pub(crate) async fn get_notice(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<NoticeQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let entry = state
+        .notices
+        .current(&id)
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "unknown-notice", "no notice has this id"))?;
+    // The browser's Origin header when it sends one (cross-origin); else the page's
+    // origin as the widget states it; else the verifier's own pages.
+    let origin = match (request_origin(&headers), q.origin.as_deref()) {
+        (Some(h), Some(o)) if h != o => {
+            return Err(
+                VerifyError::OriginNotAllowed("the origin parameter differs from the Origin header".into()).into()
+            );
+        }
+        (Some(h), _) => h.to_string(),
+        (None, Some(o)) => o.to_string(),
+        (None, None) => state.config.public_origin(),
+    };
+    if !state.origin_allowed(&id, &origin) {
+        return Err(VerifyError::OriginNotAllowed(format!(
+            "this notice may not be shown on {}; add the origin to the notice's `origins` or --allowed-origin",
+            origin.chars().take(100).collect::<String>()
+        ))
+        .into());
+    }
+    let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
+    let wanted = q.lang.as_deref().or_else(|| accept.and_then(|a| a.split([',', ';']).next()).map(str::trim));
+    let (notice, digest) = entry.negotiate(wanted);
+    let now = state.clock.now();
+    let nonce = state.nonces.issue(digest, &origin, now).map_err(ApiError::internal)?;
+    let body = serde_json::json!({
+        "notice": &**notice,
+        "digest": digest,
+        "nonce": nonce,
+        "nonce_expires_at": now + state.config.nonce_ttl.as_secs() as i64,
+        "origin": origin,
+        "audience": state.config.public_url,
+        "languages": entry.langs.keys().collect::<Vec<_>>(),
+    });
+    // The nonce is fresh for each request: never cache.
+    Ok(([(header::CACHE_CONTROL, "no-store")], Json(body)).into_response())
+}

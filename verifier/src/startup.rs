@@ -1,0 +1,155 @@
+//! Building and running the verifier.
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::RwLock;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::keys::{KeyRing, NonceSecret};
+use crate::nonce::Nonces;
+use crate::notices::{self, Registry};
+use crate::routes::router;
+use crate::state::{AppState, Inner};
+use crate::store::{Store, Writer, WriterTask};
+
+/// A built verifier, bound to its port, not yet serving.
+#[derive(Debug)]
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    writer_task: WriterTask,
+}
+
+impl Application {
+    /// Opens the store, loads keys and notices, and binds the listener.
+    pub async fn build(config: Config) -> anyhow::Result<Application> {
+        Application::build_with_clock(config, Clock::default()).await
+    }
+
+    /// As [`build`](Self::build), with a clock that tests can move.
+    pub async fn build_with_clock(config: Config, clock: Clock) -> anyhow::Result<Application> {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
+        let store = Store::connect(&config.database_url).await?;
+        let keys = KeyRing::load_or_create(&config.keys_dir)?;
+        let nonce_secret = NonceSecret::load_or_create(&config.keys_dir)?;
+        let current = notices::load_dir(&config.notices_dir)?;
+        let served = store.register_notices(&current, clock.now()).await?;
+        let registry = Registry::new(current, served);
+        let (writer, writer_task) = Writer::spawn(store.clone());
+        let mut global_origins: HashSet<String> = config.allowed_origins.iter().cloned().collect();
+        global_origins.insert(config.public_origin());
+        let listener = TcpListener::bind(config.addr)
+            .await
+            .with_context(|| format!("listening on {} (is another process using it? set --addr)", config.addr))?;
+        let state = AppState::new(Inner {
+            nonces: Nonces::new(nonce_secret, config.nonce_ttl.as_secs() as i64),
+            keys: RwLock::new(Arc::new(keys)),
+            notices: registry,
+            store,
+            writer,
+            clock,
+            global_origins,
+            config,
+        });
+        Ok(Application { listener, state, writer_task })
+    }
+
+    /// The bound port (useful with port 0).
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    /// The shared state (tests inspect the store through it).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// A summary for the console: where it listens, what it serves.
+    pub fn banner(&self) -> String {
+        let c = &self.state.config;
+        let mut notices: Vec<String> = self
+            .state
+            .notices
+            .all()
+            .map(|n| format!("{} v{} ({})", n.id, n.version, n.langs.keys().cloned().collect::<Vec<_>>().join(", ")))
+            .collect();
+        notices.sort();
+        format!(
+            "consent-verifier listening on http://{}\n  public URL (aud): {}\n  database: {}\n  keys: {} (kid {})\n  notices: {}\n  static pages: {}",
+            self.listener.local_addr().map(|a| a.to_string()).unwrap_or_default(),
+            c.public_url,
+            redact_url(&c.database_url),
+            c.keys_dir.display(),
+            self.state.keys().active_kid(),
+            notices.join("; "),
+            c.www_dir.as_ref().map_or("none".into(), |d| d.display().to_string()),
+        )
+    }
+
+    /// Serves until SIGINT or SIGTERM, then finishes in-flight requests and writes.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `shutdown` completes, then drains.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let Application { listener, state, writer_task } = self;
+        let app = router(state.clone());
+        axum::serve(listener, app).with_graceful_shutdown(shutdown).await.context("serving HTTP")?;
+        // In-flight requests are done; commit what they queued, then close the pool.
+        writer_task.finish().await;
+        state.store.close().await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+fn redact_url(url: &str) -> String {
+    // postgres://user:password@host/db -> postgres://user:***@host/db
+    match (url.find("://"), url.find('@')) {
+        (Some(s), Some(at)) if url[s + 3..at].contains(':') => {
+            let colon = s + 3 + url[s + 3..at].find(':').unwrap_or(0);
+            format!("{}:***{}", &url[..colon], &url[at..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutdown signal received; finishing in-flight requests");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn database_passwords_are_not_printed() {
+        assert_eq!(redact_url("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact_url("sqlite://data/consent.db"), "sqlite://data/consent.db");
+    }
+}

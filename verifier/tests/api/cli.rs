@@ -1,0 +1,168 @@
+//! The command line, run as a newcomer would: the real binary.
+
+use std::process::Command;
+
+use crate::helpers::*;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_consent-verifier"))
+}
+
+#[tokio::test]
+async fn verify_checks_a_receipt_and_its_seal_offline_and_names_the_failed_rule() {
+    let app = spawn_app().await;
+    let (receipt, _) = app.valid_receipt().await;
+    let body: serde_json::Value = app.post_lead(&receipt).await.json().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let jwks = dir.path().join("jwks.json");
+    std::fs::write(&jwks, app.get("/.well-known/jwks.json").await.text().await.unwrap()).unwrap();
+    let notice = dir.path().join("notice.json");
+    let notice_json = app
+        .client
+        .get(format!("{}/v1/notices/newsletter?lang=en", app.base))
+        .header("Origin", SHOP)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    std::fs::write(&notice, notice_json).unwrap();
+    let pair = dir.path().join("lead.json");
+    std::fs::write(&pair, serde_json::json!({"receipt": receipt, "seal": body["seal"]}).to_string()).unwrap();
+
+    let ok = bin()
+        .arg("verify")
+        .arg(&pair)
+        .arg("--jwks")
+        .arg(&jwks)
+        .arg("--notice")
+        .arg(&notice)
+        .arg("--aud")
+        .arg(AUD)
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&ok.stdout);
+    assert!(ok.status.success(), "{out}{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(out.contains("Seal holds") && out.contains("newsletter-email: GRANTED"), "{out}");
+
+    let (head, rest) = receipt.split_once('.').unwrap();
+    let tampered = format!("{head}.{}", rest.replacen(|c: char| c.is_ascii_alphabetic(), "A", 1).replacen('A', "B", 1));
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, serde_json::json!({"receipt": tampered, "seal": body["seal"]}).to_string()).unwrap();
+    let failed = bin().arg("verify").arg(&bad).arg("--jwks").arg(&jwks).output().unwrap();
+    let out = String::from_utf8_lossy(&failed.stdout);
+    assert_eq!(failed.status.code(), Some(1), "{out}");
+    assert!(out.contains("FAILED rule"), "{out}");
+
+    // The seal alone, against the live key set URL.
+    let seal_file = dir.path().join("seal.jws");
+    std::fs::write(&seal_file, body["seal"].as_str().unwrap()).unwrap();
+    let jwks_url = format!("{}/.well-known/jwks.json", app.base);
+    let seal_only = tokio::task::spawn_blocking(move || {
+        bin().arg("verify").arg(&seal_file).arg("--jwks").arg(&jwks_url).output().unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(seal_only.status.success(), "{}", String::from_utf8_lossy(&seal_only.stderr));
+}
+
+#[test]
+fn verify_with_a_seal_from_an_unknown_key_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = consent_e2e::random_key();
+    let seal = consent_receipt::SealClaims {
+        receipt_sha256: "x".into(),
+        jti: "j".into(),
+        lead_id: "l".into(),
+        status: "active".into(),
+        iat: 1,
+    }
+    .sign(&key);
+    std::fs::write(dir.path().join("seal"), seal).unwrap();
+    std::fs::write(dir.path().join("jwks.json"), r#"{"keys":[]}"#).unwrap();
+    let out = bin()
+        .arg("verify")
+        .arg(dir.path().join("seal"))
+        .arg("--jwks")
+        .arg(dir.path().join("jwks.json"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("unknown-key"));
+}
+
+#[test]
+fn verify_of_a_missing_file_is_a_usage_error_not_a_verdict() {
+    let out = bin().args(["verify", "/no/such/file"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/no/such/file"));
+}
+
+#[test]
+fn notices_check_accepts_the_demo_notice_and_prints_digests() {
+    let out = bin().args(["notices", "check"]).arg(consent_e2e::workspace_dir().join("notices")).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("newsletter v1") && text.contains("fr: digest"), "{text}");
+}
+
+#[test]
+fn notices_check_names_the_file_and_the_missing_item() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(consent_e2e::workspace_dir().join("notices/newsletter.toml")).unwrap();
+    std::fs::write(
+        dir.path().join("newsletter.toml"),
+        text.replace("dpo = \"dpo@atelier-lumiere.example\"", "dpo = \"\""),
+    )
+    .unwrap();
+    let out = bin().args(["notices", "check"]).arg(dir.path()).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(err.contains("newsletter.toml") && err.contains("controller.dpo"), "{err}");
+}
+
+#[test]
+fn keygen_creates_private_files_and_never_overwrites() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = dir.path().join("keys");
+    let first = bin().arg("keygen").arg("--keys-dir").arg(&keys).output().unwrap();
+    assert!(first.status.success());
+    let second = bin().arg("keygen").arg("--keys-dir").arg(&keys).output().unwrap();
+    let text = String::from_utf8_lossy(&second.stdout);
+    assert!(text.contains("nothing was overwritten"), "{text}");
+    let kid = |t: &str| t.lines().find(|l| l.starts_with("Active key id")).map(str::to_string);
+    assert_eq!(kid(&String::from_utf8_lossy(&first.stdout)), kid(&text));
+}
+
+#[test]
+fn the_help_lists_every_command() {
+    let out = bin().arg("--help").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    for cmd in ["serve", "keygen", "keys", "verify", "notices"] {
+        assert!(text.contains(cmd), "{cmd} missing from:\n{text}");
+    }
+    let serve = String::from_utf8_lossy(&bin().args(["serve", "--help"]).output().unwrap().stdout).to_string();
+    for flag in [
+        "--addr",
+        "--data-dir",
+        "--notices",
+        "--public-url",
+        "--allowed-origin",
+        "CONSENT_ADDR",
+        "--nonce-ttl",
+        "--clock-skew",
+    ] {
+        assert!(serve.contains(flag), "{flag} missing from serve --help");
+    }
+}
+
+#[test]
+fn serve_stops_cleanly_on_sigterm_and_keeps_its_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = consent_e2e::process::VerifierProcess::start(dir.path(), &[], &[]).unwrap();
+    let status = p.terminate().unwrap();
+    assert!(status.success(), "{status}\n{}", p.log_text());
+    assert!(p.log_text().contains("stopped"));
+    assert!(dir.path().join("consent.db").exists());
+}

@@ -1,0 +1,12 @@
+//! The verifier's API tests: the real router on a loopback port (in-process), and the
+//! real binary where a process matters. One test binary, a module per feature.
+
+#![allow(clippy::unwrap_used)] // tests unwrap: a failure is the test failing
+
+mod cli;
+mod helpers;
+mod http;
+mod notices;
+mod restart;
+mod robustness;
+mod rules;
