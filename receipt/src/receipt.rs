@@ -315,8 +315,8 @@ impl VerifiedReceipt {
         Ok(())
     }
 
-    /// Rule 9: the age declaration follows the notice's rule, and a minor names a guardian
-    /// other than themselves.
+    /// Rule 9: the age declaration follows the notice's rule, and a minor who grants
+    /// anything names a guardian other than themselves.
     pub fn check_age(&self, notice: &Notice) -> Result<(), VerifyError> {
         let age = &self.claims.age;
         if age.threshold != notice.age_of_consent || age.jurisdiction != notice.jurisdiction {
@@ -326,7 +326,8 @@ impl VerifiedReceipt {
                 notice.jurisdiction
             )));
         }
-        if age.minor {
+        // A refusal needs nobody's approval: only a minor's grant needs a guardian.
+        if age.minor && self.claims.granted().next().is_some() {
             let guardian = self
                 .guardian
                 .as_ref()

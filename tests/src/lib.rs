@@ -2,7 +2,10 @@
 //! build and sign receipts the way a third party would from the wire format alone, and
 //! run the real verifier binary.
 
+pub mod browser;
+pub mod fixtures;
 pub mod process;
+pub mod smtp;
 
 use anyhow::Context;
 use consent_receipt::{Age, Claims, Contact, Decision, Evidence, Notice, NoticeRef, SigningKey, b64};

@@ -123,7 +123,7 @@ impl VerifierProcess {
 
     /// Sends SIGTERM and waits for the exit status.
     pub fn terminate(&mut self) -> anyhow::Result<std::process::ExitStatus> {
-        let status = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status()?;
+        let status = Command::new("kill").args(["-s", "TERM", "--"]).arg(self.child.id().to_string()).status()?;
         anyhow::ensure!(status.success(), "kill -TERM failed");
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {

@@ -1,23 +1,29 @@
 //! `cargo xtask <command>`: the project's two user-facing commands and their helpers.
 //!
-//! - `demo`  builds what is needed and runs the verifier with the demo pages.
-//! - `test`  runs every check CI runs: formatting, lints, the wasm32 build, every test.
+//! - `demo`  builds the widget and the verifier, then serves the demo pages.
+//! - `test`  runs every check CI runs: formatting, lints, the wasm32 builds, every test
+//!   (unit, API, real SMTP, headless Chromium).
+//! - `dist`  builds the widget into `www/widget/` and prints sizes and SRI hashes.
 //! - `bench` prints the performance figures.
 //!
 //! Each installs what it needs that is missing, and says what it is doing.
 
 use std::env;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
+
+use sha2::{Digest, Sha384};
 
 const USAGE: &str = "\
 usage: cargo xtask <command> [args]
 
 commands:
-  demo [serve flags]   build, then run the verifier with the demo pages (Ctrl-C to stop)
-  test                 formatting, lints, wasm32 build, and every test (what CI runs)
-  bench                crypto ceiling, end-to-end leads/s, latency and memory
+  demo [serve flags]   build the widget and the verifier, then serve the demo on http://127.0.0.1:8080
+  test                 formatting, lints, wasm32 builds and every test, browser included (what CI runs)
+  dist                 build the widget (release, wasm-opt) into www/widget/; print sizes and SRI
+  bench                crypto ceiling, end-to-end leads/s, latency, memory, widget size and timings
 ";
 
 fn main() -> ExitCode {
@@ -25,6 +31,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("demo") => demo(&args[1..]),
         Some("test") => test(),
+        Some("dist") => dist().map(|_| ()),
         Some("bench") => bench(),
         Some("-h" | "--help" | "help") | None => {
             print!("{USAGE}");
@@ -53,24 +60,60 @@ fn cargo() -> Command {
     c
 }
 
+fn cargo_with(args: &[&str]) -> Command {
+    let mut c = cargo();
+    c.args(args);
+    c
+}
+
 fn say(what: &str) {
     println!("\n==> {what}");
 }
 
-/// Runs a command, echoing it, failing with a clear message.
-fn run(mut cmd: Command) -> Result {
-    let shown = format!(
-        "{} {}",
+fn shown(cmd: &Command) -> String {
+    let envs: String = cmd
+        .get_envs()
+        .filter_map(|(k, v)| v.map(|v| format!("{}={} ", k.to_string_lossy(), v.to_string_lossy())))
+        .collect();
+    format!(
+        "{envs}{} {}",
         cmd.get_program().to_string_lossy(),
         cmd.get_args().map(|a| a.to_string_lossy()).collect::<Vec<_>>().join(" ")
-    );
-    println!("    $ {shown}");
-    let status = cmd.status().map_err(|e| format!("could not run `{shown}`: {e}"))?;
-    if status.success() { Ok(()) } else { Err(format!("`{shown}` failed ({status})")) }
+    )
+}
+
+/// Runs a command, echoing it, failing with a clear message.
+fn run(mut cmd: Command) -> Result {
+    let line = shown(&cmd);
+    println!("    $ {line}");
+    let status = cmd.status().map_err(|e| format!("could not run `{line}`: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("`{line}` failed ({status})")) }
 }
 
 fn output(cmd: &mut Command) -> Option<String> {
     cmd.output().ok().filter(|o| o.status.success()).map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+}
+
+fn on_path(program: &str) -> bool {
+    Command::new(program).arg("--version").output().is_ok_and(|o| o.status.success())
+}
+
+fn is_root() -> bool {
+    output(Command::new("id").arg("-u")).is_some_and(|u| u.trim() == "0")
+}
+
+/// Installs Debian packages when running as root; otherwise says exactly what to install.
+fn apt_install(packages: &[&str], why: &str) -> Result {
+    if !is_root() {
+        return Err(format!("{why}: install them with `sudo apt-get install -y {}` and run again", packages.join(" ")));
+    }
+    say(&format!("Installing {} with apt-get ({why})", packages.join(" ")));
+    let mut update = Command::new("apt-get");
+    update.arg("update").env("DEBIAN_FRONTEND", "noninteractive");
+    run(update)?;
+    let mut install = Command::new("apt-get");
+    install.args(["install", "-y", "--no-install-recommends"]).args(packages).env("DEBIAN_FRONTEND", "noninteractive");
+    run(install)
 }
 
 fn ensure_wasm_target() -> Result {
@@ -80,93 +123,418 @@ fn ensure_wasm_target() -> Result {
         return Ok(());
     }
     say("Installing the wasm32-unknown-unknown Rust target (rustup target add)");
-    run({
-        let mut c = Command::new("rustup");
-        c.args(["target", "add", "wasm32-unknown-unknown"]);
-        c
-    })
+    let mut c = Command::new("rustup");
+    c.args(["target", "add", "wasm32-unknown-unknown"]);
+    run(c)
+}
+
+/// The version of a package in Cargo.lock.
+fn locked_version(package: &str) -> Result<String> {
+    let lock = std::fs::read_to_string(root().join("Cargo.lock")).map_err(|e| format!("reading Cargo.lock: {e}"))?;
+    let needle = format!("name = \"{package}\"\nversion = \"");
+    let start = lock.find(&needle).ok_or_else(|| format!("{package} is not in Cargo.lock"))? + needle.len();
+    let end = lock[start..].find('"').ok_or("Cargo.lock is malformed")?;
+    Ok(lock[start..start + end].to_string())
+}
+
+/// wasm-bindgen's CLI must be exactly the library's version.
+fn ensure_wasm_bindgen() -> Result {
+    let want = locked_version("wasm-bindgen")?;
+    let have = output(Command::new("wasm-bindgen").arg("--version")).unwrap_or_default();
+    if have.split_whitespace().nth(1) == Some(want.as_str()) && on_path("wasm-bindgen-test-runner") {
+        println!("    wasm-bindgen-cli {want}: installed");
+        return Ok(());
+    }
+    say(&format!(
+        "Installing wasm-bindgen-cli {want}, the version in Cargo.lock (found: {}; takes about 3 minutes)",
+        if have.is_empty() { "none".into() } else { have.trim().to_string() }
+    ));
+    run(cargo_with(&["install", "wasm-bindgen-cli", "--version", &want]))
+}
+
+const WASM_OPT_FEATURES: &[&str] = &[
+    "--enable-bulk-memory",
+    "--enable-reference-types",
+    "--enable-multivalue",
+    "--enable-nontrapping-float-to-int",
+    "--enable-sign-ext",
+    "--enable-mutable-globals",
+];
+
+fn wasm_opt_version() -> String {
+    output(Command::new("wasm-opt").arg("--version")).map(|v| v.trim().to_string()).unwrap_or_default()
+}
+
+fn ensure_chromium() -> Result<(PathBuf, PathBuf)> {
+    let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists());
+    let driver =
+        env::var_os("CHROMEDRIVER").map(PathBuf::from).or_else(|| Some(PathBuf::from("/usr/bin/chromedriver")));
+    match (chromium, driver.filter(|d| d.exists())) {
+        (Some(c), Some(d)) => {
+            println!("    Chromium: {}, ChromeDriver: {}", c.display(), d.display());
+            Ok((c, d))
+        }
+        _ => {
+            apt_install(&["chromium", "chromium-driver"], "the browser tests need Chromium and ChromeDriver")?;
+            Ok((PathBuf::from("/usr/bin/chromium"), PathBuf::from("/usr/bin/chromedriver")))
+        }
+    }
+}
+
+fn b64(bytes: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for c in bytes.chunks(3) {
+        let n =
+            (u32::from(c[0]) << 16) | (u32::from(*c.get(1).unwrap_or(&0)) << 8) | u32::from(*c.get(2).unwrap_or(&0));
+        for (i, shift) in [18, 12, 6, 0].into_iter().enumerate() {
+            out.push(if i <= c.len() { char::from(A[((n >> shift) & 63) as usize]) } else { '=' });
+        }
+    }
+    out
+}
+
+fn sri(bytes: &[u8]) -> String {
+    format!("sha384-{}", b64(&Sha384::digest(bytes)))
+}
+
+fn read_leb(bytes: &[u8], at: &mut usize) -> Result<u32> {
+    let (mut value, mut shift) = (0u32, 0);
+    loop {
+        let b = *bytes.get(*at).ok_or("truncated wasm")?;
+        *at += 1;
+        value |= u32::from(b & 0x7f) << shift;
+        if b & 0x80 == 0 {
+            return Ok(value);
+        }
+        shift += 7;
+        if shift > 28 {
+            return Err("bad LEB128 in wasm".into());
+        }
+    }
+}
+
+fn write_leb(mut v: u32, out: &mut Vec<u8>) {
+    loop {
+        let b = (v & 0x7f) as u8;
+        v >>= 7;
+        if v == 0 {
+            out.push(b);
+            return;
+        }
+        out.push(b | 0x80);
+    }
+}
+
+/// Binaryen 108 (Debian's) keeps every `table.get`/`table.set` on wasm-bindgen's externref
+/// table but writes the `__wbindgen_externrefs` export against the funcref table, which
+/// browsers then refuse ("function-typed object must be null"). Points the export back at
+/// the externref table. Returns whether anything changed.
+fn fix_externref_export(wasm: &mut Vec<u8>) -> Result<bool> {
+    let mut at = 8;
+    let (mut imported_tables, mut externref_table, mut export_section) = (0u32, None, None);
+    while at < wasm.len() {
+        let id = wasm[at];
+        at += 1;
+        let size = read_leb(wasm, &mut at)? as usize;
+        let (start, end) = (at, at + size);
+        match id {
+            2 => {
+                let mut p = start;
+                for _ in 0..read_leb(wasm, &mut p)? {
+                    for _ in 0..2 {
+                        let len = read_leb(wasm, &mut p)? as usize;
+                        p += len;
+                    }
+                    let kind = wasm[p];
+                    p += 1;
+                    match kind {
+                        0 => {
+                            read_leb(wasm, &mut p)?;
+                        }
+                        1 => {
+                            imported_tables += 1;
+                            p += 1;
+                            let flags = read_leb(wasm, &mut p)?;
+                            read_leb(wasm, &mut p)?;
+                            if flags & 1 == 1 {
+                                read_leb(wasm, &mut p)?;
+                            }
+                        }
+                        2 => {
+                            let flags = read_leb(wasm, &mut p)?;
+                            read_leb(wasm, &mut p)?;
+                            if flags & 1 == 1 {
+                                read_leb(wasm, &mut p)?;
+                            }
+                        }
+                        3 => p += 2,
+                        _ => return Err("unknown import kind in wasm".into()),
+                    }
+                }
+            }
+            4 => {
+                let mut p = start;
+                for i in 0..read_leb(wasm, &mut p)? {
+                    let elem = wasm[p];
+                    p += 1;
+                    let flags = read_leb(wasm, &mut p)?;
+                    read_leb(wasm, &mut p)?;
+                    if flags & 1 == 1 {
+                        read_leb(wasm, &mut p)?;
+                    }
+                    if elem == 0x6f && externref_table.is_none() {
+                        externref_table = Some(imported_tables + i);
+                    }
+                }
+            }
+            7 => export_section = Some((start - 1 - leb_len(size), start, end)),
+            _ => {}
+        }
+        at = end;
+    }
+    let (Some(table), Some((section_at, start, end))) = (externref_table, export_section) else { return Ok(false) };
+    let mut p = start;
+    let mut body = Vec::new();
+    let count = read_leb(wasm, &mut p)?;
+    write_leb(count, &mut body);
+    let mut changed = false;
+    for _ in 0..count {
+        let len = read_leb(wasm, &mut p)? as usize;
+        let name = wasm[p..p + len].to_vec();
+        p += len;
+        let kind = wasm[p];
+        p += 1;
+        let mut index = read_leb(wasm, &mut p)?;
+        if kind == 1 && name == b"__wbindgen_externrefs" && index != table {
+            index = table;
+            changed = true;
+        }
+        write_leb(len as u32, &mut body);
+        body.extend_from_slice(&name);
+        body.push(kind);
+        write_leb(index, &mut body);
+    }
+    if changed {
+        let mut section = vec![7u8];
+        write_leb(body.len() as u32, &mut section);
+        section.extend_from_slice(&body);
+        wasm.splice(section_at..end, section);
+    }
+    Ok(changed)
+}
+
+fn leb_len(mut v: usize) -> usize {
+    let mut n = 1;
+    while v >= 0x80 {
+        v >>= 7;
+        n += 1;
+    }
+    n
+}
+
+fn gzip_len(bytes: &[u8]) -> Result<usize> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    enc.write_all(bytes).map_err(|e| e.to_string())?;
+    Ok(enc.finish().map_err(|e| e.to_string())?.len())
+}
+
+/// What `dist` built.
+struct Built {
+    total_gzip: usize,
+}
+
+fn dist() -> Result<Built> {
+    say("Building the widget for WebAssembly (release: opt-level z, LTO, panic=abort)");
+    ensure_wasm_target()?;
+    run(cargo_with(&["build", "-p", "consent-widget", "--target", "wasm32-unknown-unknown", "--profile", "wasm"]))?;
+    ensure_wasm_bindgen()?;
+    let target = root().join("target");
+    let bindgen_out = target.join("widget-bindgen");
+    let _ = std::fs::remove_dir_all(&bindgen_out);
+    say("Generating the JavaScript glue (wasm-bindgen, classic script)");
+    let mut wb = Command::new("wasm-bindgen");
+    wb.arg(target.join("wasm32-unknown-unknown/wasm/consent_widget.wasm"))
+        .arg("--out-dir")
+        .arg(&bindgen_out)
+        .args(["--target", "no-modules", "--no-modules-global", "__consentWidgetWasm", "--no-typescript"])
+        .args(["--out-name", "widget"]);
+    run(wb)?;
+    let raw_wasm = bindgen_out.join("widget_bg.wasm");
+    let opt_wasm = bindgen_out.join("widget_bg.opt.wasm");
+    if !on_path("wasm-opt") && is_root() {
+        apt_install(&["binaryen"], "wasm-opt shrinks the widget")?;
+    }
+    let wasm_path = if on_path("wasm-opt") {
+        say("Shrinking the wasm (wasm-opt -Oz)");
+        let mut c = Command::new("wasm-opt");
+        c.arg("-Oz").args(WASM_OPT_FEATURES).arg(&raw_wasm).arg("-o").arg(&opt_wasm);
+        run(c)?;
+        opt_wasm
+    } else {
+        println!("    wasm-opt not found and not root: skipping it (install Debian's binaryen for a smaller widget)");
+        raw_wasm
+    };
+    let mut wasm = std::fs::read(&wasm_path).map_err(|e| format!("reading {}: {e}", wasm_path.display()))?;
+    if fix_externref_export(&mut wasm)? {
+        println!(
+            "    repaired the __wbindgen_externrefs export that wasm-opt {} pointed at the wrong table",
+            wasm_opt_version()
+        );
+    }
+    let glue = std::fs::read_to_string(bindgen_out.join("widget.js")).map_err(|e| format!("reading the glue: {e}"))?;
+    // Stripping indentation is only safe without multi-line template literals: every code
+    // line must open and close its own.
+    let code_lines = glue.lines().filter(|l| !l.trim_start().starts_with("//") && !l.trim_start().starts_with('*'));
+    if code_lines.into_iter().any(|l| l.matches('`').count() % 2 == 1) {
+        return Err("the wasm-bindgen glue now has template literals: review strip_comments".into());
+    }
+    let loader =
+        std::fs::read_to_string(root().join("widget/loader.js")).map_err(|e| format!("reading loader.js: {e}"))?;
+    let script = strip_comments(&format!("{glue}\n{}", loader.replace("__WASM_SRI__", &sri(&wasm))));
+    let types = std::fs::read(root().join("widget/widget.d.ts")).map_err(|e| format!("reading widget.d.ts: {e}"))?;
+
+    let out = root().join("www/widget");
+    std::fs::create_dir_all(&out).map_err(|e| format!("creating {}: {e}", out.display()))?;
+    let files: [(&str, &[u8]); 3] =
+        [("widget.js", script.as_bytes()), ("widget_bg.wasm", &wasm), ("widget.d.ts", &types)];
+    let mut manifest = String::from("{\n  \"files\": {\n");
+    say("Widget written to www/widget/");
+    println!("    {:<16} {:>9} {:>9}  SRI", "file", "bytes", "gzip");
+    let mut total_gzip = 0;
+    for (i, (name, bytes)) in files.iter().enumerate() {
+        std::fs::write(out.join(name), bytes).map_err(|e| format!("writing {name}: {e}"))?;
+        let gz = gzip_len(bytes)?;
+        if *name != "widget.d.ts" {
+            total_gzip += gz;
+        }
+        println!("    {:<16} {:>9} {:>9}  {}", name, bytes.len(), gz, sri(bytes));
+        manifest.push_str(&format!(
+            "    \"{name}\": {{\"bytes\": {}, \"gzip\": {gz}, \"integrity\": \"{}\"}}{}\n",
+            bytes.len(),
+            sri(bytes),
+            if i + 1 < files.len() { "," } else { "" }
+        ));
+    }
+    manifest.push_str(&format!("  }},\n  \"version\": \"{}\"\n}}\n", env!("CARGO_PKG_VERSION")));
+    std::fs::write(out.join("build.json"), manifest).map_err(|e| format!("writing build.json: {e}"))?;
+    println!(
+        "    total shipped (js + wasm, gzip): {total_gzip} bytes = {:.1} KB (budget 45 KB, target 35 KB)",
+        total_gzip as f64 / 1024.0
+    );
+    println!(
+        "    embed: <script src=\".../widget/widget.js\" integrity=\"{}\" crossorigin=\"anonymous\" async></script>",
+        sri(script.as_bytes())
+    );
+    Ok(Built { total_gzip })
+}
+
+/// Drops comment lines, indentation and blank lines from generated JavaScript: a safe
+/// subset of minification (the glue has no multi-line strings or template literals,
+/// checked below), worth about 1 KB gzipped.
+fn strip_comments(js: &str) -> String {
+    let mut out = String::with_capacity(js.len());
+    let mut in_block = false;
+    for line in js.lines() {
+        let t = line.trim();
+        if in_block {
+            in_block = !t.ends_with("*/");
+            continue;
+        }
+        if t.starts_with("/*") {
+            in_block = !t.ends_with("*/");
+            continue;
+        }
+        if t.is_empty() || t.starts_with("//") {
+            continue;
+        }
+        out.push_str(t);
+        out.push('\n');
+    }
+    out
 }
 
 fn test() -> Result {
     let started = Instant::now();
     say("Checking formatting (cargo fmt --check)");
-    run({
-        let mut c = cargo();
-        c.args(["fmt", "--all", "--", "--check"]);
-        c
-    })?;
+    run(cargo_with(&["fmt", "--all", "--", "--check"]))?;
 
     say("Linting every crate and test (clippy, warnings are errors)");
-    run({
-        let mut c = cargo();
-        c.args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]);
-        c
-    })?;
+    run(cargo_with(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
+    run(cargo_with(&[
+        "clippy",
+        "-p",
+        "consent-widget",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
 
-    say("Building consent-receipt for WebAssembly (the widget's protocol crate must stay wasm-clean)");
+    say("Building consent-receipt for WebAssembly (the protocol crate must stay wasm-clean)");
     ensure_wasm_target()?;
-    run({
-        let mut c = cargo();
-        c.args(["build", "-p", "consent-receipt", "--target", "wasm32-unknown-unknown"]);
-        c
-    })?;
+    run(cargo_with(&["build", "-p", "consent-receipt", "--target", "wasm32-unknown-unknown"]))?;
 
-    say("Building the verifier binary that the process tests start");
-    run({
-        let mut c = cargo();
-        c.args(["build", "-p", "consent-verifier"]);
-        c
-    })?;
+    dist()?;
+    let (_, chromedriver) = ensure_chromium()?;
 
-    say("Running every test (cargo test --workspace)");
-    run({
-        let mut c = cargo();
-        c.args(["test", "--workspace", "--no-fail-fast"]);
-        c
-    })?;
+    say("Building the verifier binary that the process and browser tests start");
+    run(cargo_with(&["build", "-p", "consent-verifier"]))?;
+
+    say("Running every test (cargo test --workspace): unit, API, CLI, browser end-to-end");
+    let mut all = cargo_with(&["test", "--workspace", "--no-fail-fast"]);
+    all.env("CHROMEDRIVER", &chromedriver);
+    run(all)?;
+
+    say("Running the widget's unit tests in headless Chromium (wasm-bindgen-test)");
+    let mut wasm_tests = cargo_with(&["test", "-p", "consent-widget", "--target", "wasm32-unknown-unknown"]);
+    wasm_tests.env("CHROMEDRIVER", &chromedriver);
+    run(wasm_tests)?;
 
     println!("\nAll checks passed in {:.0?}.", started.elapsed());
     Ok(())
 }
 
 fn demo(extra: &[String]) -> Result {
+    dist()?;
     say("Building the verifier (release)");
-    run({
-        let mut c = cargo();
-        c.args(["build", "--release", "-p", "consent-verifier"]);
-        c
-    })?;
+    run(cargo_with(&["build", "--release", "-p", "consent-verifier"]))?;
     let bin = root().join("target/release/consent-verifier");
-    say("Starting the verifier: data in ./data, notices from ./notices (Ctrl-C to stop)");
-    println!("    Try it:");
-    println!("      curl -s 'http://127.0.0.1:8080/v1/notices/newsletter?lang=fr' | head -c 400");
-    println!("      curl -s http://127.0.0.1:8080/.well-known/jwks.json");
-    println!("    The README walks through notice -> signed receipt -> lead -> seal -> verify.");
+    say("Starting the verifier: data in ./data, notices from ./notices, pages from ./www (Ctrl-C to stop)");
+    println!("    Open http://127.0.0.1:8080/ (French demo), http://127.0.0.1:8080/en/ (English),");
+    println!("    http://127.0.0.1:8080/guide.html (embedding guide).");
     let mut c = Command::new(bin);
     c.current_dir(root()).arg("serve").args(extra);
     run(c)
 }
 
 fn bench() -> Result {
+    let built = dist()?;
+    let (chromium, chromedriver) = ensure_chromium()?;
     say("Building the verifier and the load generator (release)");
-    run({
-        let mut c = cargo();
-        c.args([
-            "build",
-            "--release",
-            "-p",
-            "consent-verifier",
-            "-p",
-            "consent-e2e",
-            "--bin",
-            "consent-verifier",
-            "--bin",
-            "bench",
-        ]);
-        c
-    })?;
-    say("Running the benchmarks (about a minute)");
+    run(cargo_with(&[
+        "build",
+        "--release",
+        "-p",
+        "consent-verifier",
+        "-p",
+        "consent-e2e",
+        "--bin",
+        "consent-verifier",
+        "--bin",
+        "bench",
+    ]))?;
+    say("Running the benchmarks (about two minutes)");
     let mut c = Command::new(root().join("target/release/bench"));
-    c.current_dir(root()).env("CONSENT_VERIFIER_BIN", root().join("target/release/consent-verifier"));
+    c.current_dir(root())
+        .env("CONSENT_VERIFIER_BIN", root().join("target/release/consent-verifier"))
+        .env("CHROMEDRIVER", chromedriver)
+        .env("CHROMIUM", chromium)
+        .env("WIDGET_GZIP_BYTES", built.total_gzip.to_string());
     run(c)
 }

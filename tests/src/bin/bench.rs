@@ -43,6 +43,7 @@ fn main() -> anyhow::Result<()> {
     let r = rt.block_on(end_to_end(&verifier, &session))?;
     let ceiling = before.max(crypto_ceiling(&session)?);
     let rss = peak_rss_kib(verifier.pid())?;
+    let w = rt.block_on(widget(&verifier))?;
 
     println!("\n== Results ==");
     println!(
@@ -60,7 +61,85 @@ fn main() -> anyhow::Result<()> {
         r.half_rate, r.p50_ms, r.p99_ms
     );
     println!("verifier peak RSS                            : {:>9.1} MB  (target <= 100 MB)", rss as f64 / 1024.0);
+    match std::env::var("WIDGET_GZIP_BYTES").ok().and_then(|v| v.parse::<f64>().ok()) {
+        Some(bytes) => println!(
+            "widget shipped (widget.js + widget_bg.wasm, gzip): {:>5.1} KB  (budget 45 KB, target <= 35 KB)",
+            bytes / 1024.0
+        ),
+        None => println!("widget size: run through `cargo xtask bench` to measure the built widget"),
+    }
+    println!(
+        "script start -> consent:ready, headless Chromium: median {:.1} ms over {} loads (first, cold: {:.1} ms)  (target <= 30 ms)",
+        w.ready_median_ms, w.loads, w.ready_cold_ms
+    );
+    println!(
+        "time to sign a receipt in the browser          : median {:.2} ms over {} signatures  (target <= 2 ms)",
+        w.sign_median_ms, w.signs
+    );
     Ok(())
+}
+
+struct WidgetFigures {
+    loads: usize,
+    ready_cold_ms: f64,
+    ready_median_ms: f64,
+    signs: usize,
+    sign_median_ms: f64,
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+/// The widget in headless Chromium over loopback: from the moment widget.js starts to
+/// `consent:ready` (wasm fetched and compiled, notice fetched, DOM built), and the time
+/// `claims.sign` takes, read from the widget's own performance marks.
+async fn widget(verifier: &VerifierProcess) -> anyhow::Result<WidgetFigures> {
+    use fantoccini::Locator;
+    let browser = consent_e2e::browser::Browser::start().await?;
+    let ready = "performance.getEntriesByName('consent:ready').length > 0";
+    let mut times = Vec::new();
+    for i in 0..15 {
+        browser.client.goto(&format!("{}/en/?load={i}", verifier.base)).await?;
+        browser.wait_until(ready, Duration::from_secs(20)).await?;
+        let ms = browser
+            .js("return performance.getEntriesByName('consent:ready')[0].startTime - ConsentWidget.startedAt", vec![])
+            .await?;
+        times.push(ms.as_f64().context("a number")?);
+    }
+    let cold = times[0];
+    browser.client.goto(&format!("{}/field.html", verifier.base)).await?;
+    browser.wait_until(ready, Duration::from_secs(20)).await?;
+    browser.client.find(Locator::Css("#email")).await?.send_keys("bench@example.org").await?;
+    browser.client.find(Locator::Css("#cw-1-age-adult")).await?.click().await?;
+    browser.client.find(Locator::Css("#cw-1-p0")).await?.click().await?;
+    let rounds = 25;
+    for i in 0..rounds {
+        browser.client.find(Locator::Css("button[type=submit]")).await?.click().await?;
+        browser
+            .wait_until(
+                &format!("performance.getEntriesByName('consent:sign-end').length > {i}"),
+                Duration::from_secs(20),
+            )
+            .await?;
+    }
+    let signs = browser
+        .js(
+            "const s = performance.getEntriesByName('consent:sign-start'), e = performance.getEntriesByName('consent:sign-end');\
+             return s.map((m, i) => e[i].startTime - m.startTime);",
+            vec![],
+        )
+        .await?;
+    let signs: Vec<f64> = signs.as_array().context("an array")?.iter().filter_map(serde_json::Value::as_f64).collect();
+    browser.close().await?;
+    Ok(WidgetFigures {
+        loads: times.len(),
+        ready_cold_ms: cold,
+        ready_median_ms: median(times),
+        signs: signs.len(),
+        sign_median_ms: median(signs),
+    })
 }
 
 /// One core signing and strictly verifying as fast as it can: the best of several short

@@ -8,18 +8,14 @@ use consent_receipt::error::status_of;
 
 use crate::problem::{ApiError, HTTP_CODES, describe};
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
+use super::pages::{esc as escape, page as site_page};
 
 fn html_page(title: &str, body: &str) -> Html<String> {
-    Html(format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{t} · consent-widget</title><link rel=\"stylesheet\" href=\"/site.css\"></head>\
-         <body><main class=\"doc\">{body}<p><a href=\"/errors\">All error types</a></p></main></body></html>",
-        t = escape(title)
-    ))
+    site_page(
+        "en",
+        &format!("{title} · consent-widget"),
+        &format!("{body}<p><a href=\"/errors\">All error types</a></p>"),
+    )
 }
 
 fn all_codes() -> impl Iterator<Item = &'static str> {

@@ -5,6 +5,9 @@ mod health;
 mod jwks;
 mod leads;
 mod notices;
+mod pages;
+
+pub use pages::{CSP, esc, page, render_notice};
 
 use axum::Router;
 use axum::body::Bytes;
@@ -45,16 +48,24 @@ pub fn router(state: AppState) -> Router {
         .layer(CorsLayer::new().allow_origin(AllowOrigin::any()).allow_methods([Method::GET]));
 
     let timeout = state.config.request_timeout;
-    Router::new()
+    let not_found =
+        || async { ApiError::new(axum::http::StatusCode::NOT_FOUND, "not-found", "there is nothing at this address") };
+    let router = Router::new()
         .merge(browser_api)
         .merge(public)
         .route("/errors", get(errors::index))
         .route("/errors/{code}", get(errors::page))
+        .route("/notices/{id}", get(pages::notice_page))
         .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .fallback(|| async {
-            ApiError::new(axum::http::StatusCode::NOT_FOUND, "not-found", "there is nothing at this address")
-        })
+        .route("/readyz", get(health::readyz));
+    // The static site (demo, guide, widget) answers what no route does.
+    let router = match &state.config.www_dir {
+        Some(dir) => router.fallback_service(
+            tower_http::services::ServeDir::new(dir).not_found_service(axum::routing::any(not_found)),
+        ),
+        None => router.fallback(not_found),
+    };
+    router
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request| {
@@ -65,6 +76,7 @@ pub fn router(state: AppState) -> Router {
         )
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, timeout))
         .layer(map_response(problemize))
+        .layer(axum::middleware::from_fn(pages::headers))
         .with_state(state)
 }
 

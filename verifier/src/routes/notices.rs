@@ -58,6 +58,8 @@ pub(crate) async fn get_notice(
         "digest": digest,
         "nonce": nonce,
         "nonce_expires_at": now + state.config.nonce_ttl.as_secs() as i64,
+        // The widget times receipts on this clock, not on the visitor's.
+        "now": now,
         "origin": origin,
         "audience": state.config.public_url,
         "languages": entry.langs.keys().collect::<Vec<_>>(),

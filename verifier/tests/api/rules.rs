@@ -577,6 +577,17 @@ async fn a_minor_without_a_guardian_is_rejected() {
 }
 
 #[tokio::test]
+async fn a_minor_refusing_everything_needs_no_guardian() {
+    let app = spawn_app().await;
+    let mut c = app.session().await.claims(&unique_email());
+    c.age.minor = true;
+    c.decisions.iter_mut().for_each(|d| d.granted = false);
+    let res = app.post_lead(&sign(&c)).await;
+    assert_eq!(res.status(), 201);
+    assert_eq!(res.json::<serde_json::Value>().await.unwrap()["status"], "refused");
+}
+
+#[tokio::test]
 async fn a_minor_naming_their_own_address_as_guardian_is_rejected() {
     let app = spawn_app().await;
     let email = unique_email();

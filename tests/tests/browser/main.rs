@@ -1,0 +1,9 @@
+//! The widget in a real browser: the real verifier binary on a free loopback port with a
+//! temporary data directory, headless Chromium driven over WebDriver, and the stored
+//! receipts read back from the verifier's database.
+
+#![allow(clippy::unwrap_used)] // tests unwrap: a failure is the test failing
+
+mod a11y;
+mod flows;
+mod support;

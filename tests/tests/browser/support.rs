@@ -1,0 +1,100 @@
+//! A verifier process, a browser, and what the verifier stored.
+
+use std::time::Duration;
+
+use consent_e2e::browser::Browser;
+use consent_e2e::process::VerifierProcess;
+use consent_receipt::{Claims, VerifiedReceipt};
+use fantoccini::Locator;
+use sqlx::Row;
+
+pub const WAIT: Duration = Duration::from_secs(15);
+
+pub struct Site {
+    pub verifier: VerifierProcess,
+    pub browser: Browser,
+    _data: tempfile::TempDir,
+}
+
+/// A lead as the verifier stored it.
+#[derive(Debug)]
+pub struct Stored {
+    pub status: String,
+    pub granted: Vec<String>,
+    pub claims: Claims,
+}
+
+impl Site {
+    pub async fn start() -> Site {
+        Site::start_sized(1000, 1400).await
+    }
+
+    pub async fn start_sized(width: u32, height: u32) -> Site {
+        let widget = consent_e2e::workspace_dir().join("www/widget/widget.js");
+        assert!(widget.exists(), "{} is missing: build the widget with `cargo xtask dist`", widget.display());
+        let data = tempfile::tempdir().unwrap();
+        let verifier = VerifierProcess::start(data.path(), &[], &[]).unwrap();
+        let browser = Browser::start_sized(width, height).await.unwrap();
+        Site { verifier, browser, _data: data }
+    }
+
+    /// Opens a page of the demo and waits for the widget to be ready.
+    pub async fn open(&self, path: &str) {
+        self.browser.client.goto(&format!("{}{path}", self.verifier.base)).await.unwrap();
+        self.browser.wait_until("document.querySelector('.cw input[type=checkbox]')", WAIT).await.unwrap();
+    }
+
+    pub async fn click(&self, css: &str) {
+        self.browser.client.find(Locator::Css(css)).await.unwrap().click().await.unwrap();
+    }
+
+    pub async fn type_into(&self, css: &str, text: &str) {
+        self.browser.client.find(Locator::Css(css)).await.unwrap().send_keys(text).await.unwrap();
+    }
+
+    pub async fn js(&self, script: &str) -> serde_json::Value {
+        self.browser.js(script, vec![]).await.unwrap()
+    }
+
+    pub async fn text(&self, css: &str) -> String {
+        self.browser.client.find(Locator::Css(css)).await.unwrap().text().await.unwrap()
+    }
+
+    /// Submits the form and waits for the demo shop's own handler to show its result.
+    pub async fn submit_and_wait_for_result(&self) {
+        self.click("button[type=submit]").await;
+        self.browser.wait_until("!document.getElementById('result').hidden", WAIT).await.unwrap();
+    }
+
+    /// Submits and waits for the widget to report an error next to itself.
+    pub async fn submit_and_wait_for_alert(&self) -> String {
+        self.click("button[type=submit]").await;
+        self.browser.wait_until("document.querySelector('.cw-alert').textContent.length > 0", WAIT).await.unwrap();
+        self.text(".cw-alert").await
+    }
+
+    /// Every lead the verifier stored.
+    pub async fn stored(&self) -> Vec<Stored> {
+        let url = format!("sqlite://{}?mode=ro", self.verifier.data_dir.join("consent.db").display());
+        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        let rows = sqlx::query("SELECT status, granted, receipt FROM leads ORDER BY created_at")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        rows.iter()
+            .map(|r| {
+                let receipt: String = r.get("receipt");
+                Stored {
+                    status: r.get("status"),
+                    granted: serde_json::from_str(&r.get::<String, _>("granted")).unwrap(),
+                    claims: VerifiedReceipt::verify(&receipt).unwrap().claims().clone(),
+                }
+            })
+            .collect()
+    }
+
+    pub async fn close(self) {
+        self.browser.close().await.unwrap();
+    }
+}

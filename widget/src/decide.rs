@@ -1,0 +1,211 @@
+//! What the receipt says, from what the visitor did: pure logic, tested natively and in
+//! the browser.
+
+use consent_receipt::{Age, Claims, Contact, Decision, Evidence, GuardianContact, NoticeRef};
+
+/// One box as the visitor left it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BoxState {
+    pub purpose: String,
+    /// `checked` in the DOM at submission: the truth of what is sent.
+    pub checked: bool,
+    /// The last change to this box was a trusted user gesture that ticked it.
+    pub ticked_by_gesture: bool,
+    /// When the box last changed, if it did.
+    pub changed_at: Option<i64>,
+}
+
+/// The age answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AgeAnswer {
+    Unanswered,
+    Adult,
+    Minor,
+}
+
+/// Everything needed to make a receipt.
+#[derive(Debug, Clone)]
+pub struct Inputs<'a> {
+    pub boxes: &'a [BoxState],
+    pub initially_unchecked: bool,
+    pub age: AgeAnswer,
+    pub email: &'a str,
+    pub phone: Option<&'a str>,
+    pub guardian: &'a str,
+    pub now: i64,
+    pub page: &'a str,
+}
+
+/// Why the form cannot be recorded yet; the visitor can fix each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Missing {
+    Email,
+    Age,
+    Guardian,
+    GuardianIsSelf,
+}
+
+/// What the session with the verifier fixed: who signs for whom, and which notice.
+#[derive(Debug, Clone)]
+pub struct Context<'a> {
+    pub jti: String,
+    pub audience: &'a str,
+    pub origin: &'a str,
+    pub nonce: &'a str,
+    pub notice: NoticeRef,
+    pub threshold: u8,
+    pub jurisdiction: &'a str,
+}
+
+/// The claims for this submission, `Ok(None)` when there is nothing to record (no
+/// contact and nothing granted), or what the visitor still has to give.
+pub fn claims(ctx: Context<'_>, i: &Inputs<'_>) -> Result<Option<Claims>, Missing> {
+    let any_grant = i.boxes.iter().any(|b| b.checked);
+    let email = i.email.trim();
+    if email.is_empty() && i.phone.is_none() {
+        return if any_grant { Err(Missing::Email) } else { Ok(None) };
+    }
+    // The age answer matters for grants: a refusal needs no guardian.
+    let minor = match i.age {
+        AgeAnswer::Minor => true,
+        AgeAnswer::Adult => false,
+        AgeAnswer::Unanswered if any_grant => return Err(Missing::Age),
+        AgeAnswer::Unanswered => false,
+    };
+    let guardian = if minor && any_grant {
+        let g = i.guardian.trim();
+        if g.is_empty() {
+            return Err(Missing::Guardian);
+        }
+        if g.eq_ignore_ascii_case(email) {
+            return Err(Missing::GuardianIsSelf);
+        }
+        Some(GuardianContact { email: g.to_string() })
+    } else {
+        None
+    };
+    let decisions = i
+        .boxes
+        .iter()
+        .map(|b| Decision {
+            purpose: b.purpose.clone(),
+            granted: b.checked,
+            at: b.changed_at.unwrap_or(i.now).min(i.now),
+        })
+        .collect();
+    Ok(Some(Claims {
+        jti: ctx.jti,
+        iat: i.now,
+        aud: ctx.audience.to_string(),
+        iss: ctx.origin.to_string(),
+        nonce: ctx.nonce.to_string(),
+        notice: ctx.notice,
+        contact: Contact { email: (!email.is_empty()).then(|| email.to_string()), phone: i.phone.map(str::to_string) },
+        decisions,
+        evidence: Evidence {
+            initially_unchecked: i.initially_unchecked,
+            // A box ticked by script, not by the visitor, makes the whole receipt say so.
+            trusted_gesture: i.boxes.iter().filter(|b| b.checked).all(|b| b.ticked_by_gesture),
+            page: i.page.to_string(),
+        },
+        age: Age { minor, threshold: ctx.threshold, jurisdiction: ctx.jurisdiction.to_string(), guardian },
+        guardian_for: None,
+    }))
+}
+
+/// An E.164 number from what a visitor typed (`+33 6 12 34 56 78` → `+33612345678`), if
+/// it is one.
+pub fn e164(typed: &str) -> Option<String> {
+    let compact: String = typed.chars().filter(|c| !matches!(c, ' ' | '.' | '-' | '(' | ')')).collect();
+    consent_receipt::PhoneE164::parse(&compact).ok().map(|p| p.as_str().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx() -> Context<'static> {
+        Context {
+            jti: "j".into(),
+            audience: "https://v.example",
+            origin: "https://shop.example",
+            nonce: "n",
+            notice: NoticeRef { id: "n".into(), version: 1, lang: "fr".into(), digest: "d".into() },
+            threshold: 15,
+            jurisdiction: "FR",
+        }
+    }
+
+    fn boxes(checked: &[(bool, bool)]) -> Vec<BoxState> {
+        checked
+            .iter()
+            .enumerate()
+            .map(|(i, (c, g))| BoxState {
+                purpose: format!("p{i}"),
+                checked: *c,
+                ticked_by_gesture: *g,
+                changed_at: Some(90),
+            })
+            .collect()
+    }
+
+    fn inputs<'a>(b: &'a [BoxState], age: AgeAnswer, guardian: &'a str) -> Inputs<'a> {
+        Inputs {
+            boxes: b,
+            initially_unchecked: true,
+            age,
+            email: "a@example.org",
+            phone: None,
+            guardian,
+            now: 100,
+            page: "https://shop.example/",
+        }
+    }
+
+    #[test]
+    fn every_purpose_gets_a_decision_refusals_included() {
+        let b = boxes(&[(true, true), (false, false)]);
+        let c = claims(ctx(), &inputs(&b, AgeAnswer::Adult, "")).unwrap().unwrap();
+        assert_eq!(c.decisions.iter().map(|d| d.granted).collect::<Vec<_>>(), [true, false]);
+        assert!(c.evidence.trusted_gesture);
+    }
+
+    #[test]
+    fn a_box_ticked_by_script_makes_the_receipt_untrusted() {
+        let b = boxes(&[(true, false)]);
+        let c = claims(ctx(), &inputs(&b, AgeAnswer::Adult, "")).unwrap().unwrap();
+        assert!(!c.evidence.trusted_gesture);
+    }
+
+    #[test]
+    fn a_grant_needs_the_age_answer_but_a_refusal_does_not() {
+        let granted = boxes(&[(true, true)]);
+        assert_eq!(claims(ctx(), &inputs(&granted, AgeAnswer::Unanswered, "")).unwrap_err(), Missing::Age);
+        let refused = boxes(&[(false, false)]);
+        assert!(claims(ctx(), &inputs(&refused, AgeAnswer::Unanswered, "")).unwrap().is_some());
+    }
+
+    #[test]
+    fn a_minor_granting_needs_a_guardian_other_than_themselves() {
+        let b = boxes(&[(true, true)]);
+        assert_eq!(claims(ctx(), &inputs(&b, AgeAnswer::Minor, "")).unwrap_err(), Missing::Guardian);
+        assert_eq!(claims(ctx(), &inputs(&b, AgeAnswer::Minor, "A@example.org")).unwrap_err(), Missing::GuardianIsSelf);
+        let c = claims(ctx(), &inputs(&b, AgeAnswer::Minor, "parent@example.org")).unwrap().unwrap();
+        assert!(c.age.minor);
+        assert_eq!(c.age.guardian.unwrap().email, "parent@example.org");
+    }
+
+    #[test]
+    fn nothing_is_recorded_without_a_contact_when_nothing_is_granted() {
+        let b = boxes(&[(false, false)]);
+        let mut i = inputs(&b, AgeAnswer::Adult, "");
+        i.email = " ";
+        assert!(claims(ctx(), &i).unwrap().is_none());
+    }
+
+    #[test]
+    fn phone_numbers_are_normalised_to_e164() {
+        assert_eq!(e164("+33 6 12 34 56 78").as_deref(), Some("+33612345678"));
+        assert_eq!(e164("06 12 34 56 78"), None);
+    }
+}

@@ -1,0 +1,135 @@
+//! The widget's own words, in French and English. Everything else it shows comes from the
+//! notice, in the notice's language.
+
+/// Messages of one language. `{n}` stands for the age of digital consent.
+#[derive(Debug)]
+pub struct Messages {
+    pub age_question: &'static str,
+    pub age_adult: &'static str,
+    pub age_minor: &'static str,
+    pub guardian_label: &'static str,
+    pub guardian_help: &'static str,
+    pub controller: &'static str,
+    pub data_used: &'static str,
+    pub recipients: &'static str,
+    pub full_notice: &'static str,
+    pub more: &'static str,
+    pub dpo: &'static str,
+    pub retention: &'static str,
+    pub rights: &'static str,
+    pub complaint: &'static str,
+    pub transfers: &'static str,
+    pub provision: &'static str,
+    pub automated: &'static str,
+    pub legitimate_interests: &'static str,
+    pub loading: &'static str,
+    pub sending: &'static str,
+    pub accepted: &'static str,
+    pub accepted_guardian: &'static str,
+    pub refused: &'static str,
+    pub need_email: &'static str,
+    pub need_age: &'static str,
+    pub need_guardian: &'static str,
+    pub guardian_is_self: &'static str,
+    pub network: &'static str,
+    pub unavailable: &'static str,
+    pub rejected: &'static str,
+    pub load_failed: &'static str,
+}
+
+pub const FR: Messages = Messages {
+    age_question: "Avez-vous moins de {n} ans ?",
+    age_adult: "Non, j'ai {n} ans ou plus",
+    age_minor: "Oui, j'ai moins de {n} ans",
+    guardian_label: "Adresse e-mail d'un parent ou de la personne qui a l'autorité parentale",
+    guardian_help: "Nous lui écrirons pour lui demander son accord. Rien ne te sera envoyé avant.",
+    controller: "Responsable",
+    data_used: "Données utilisées",
+    recipients: "Destinataires",
+    full_notice: "Lire l'information complète",
+    more: "En savoir plus sur l'utilisation de vos données",
+    dpo: "Délégué à la protection des données",
+    retention: "Durée de conservation",
+    rights: "Vos droits",
+    complaint: "Réclamation",
+    transfers: "Transferts",
+    provision: "Caractère facultatif",
+    automated: "Décision automatisée",
+    legitimate_interests: "Intérêts légitimes",
+    loading: "Chargement des choix de consentement…",
+    sending: "Enregistrement de vos choix…",
+    accepted: "Vos choix sont enregistrés.",
+    accepted_guardian: "Tes choix sont enregistrés. Nous avons écrit à ton parent pour lui demander son accord.",
+    refused: "C'est noté : vous ne recevrez rien de notre part.",
+    need_email: "Indiquez votre adresse e-mail pour enregistrer votre choix.",
+    need_age: "Indiquez si vous avez moins de {n} ans avant de cocher une case.",
+    need_guardian: "Indique l'adresse e-mail d'un parent pour qu'il puisse donner son accord.",
+    guardian_is_self: "L'adresse du parent doit être différente de la tienne.",
+    network: "Impossible de joindre le service de consentement. Vos réponses sont conservées : réessayez.",
+    unavailable: "Le service de consentement est momentanément indisponible. Vos réponses sont conservées : réessayez dans un instant.",
+    rejected: "Votre choix n'a pas pu être enregistré",
+    load_failed: "Les choix de consentement n'ont pas pu être chargés. Rechargez la page pour réessayer.",
+};
+
+pub const EN: Messages = Messages {
+    age_question: "Are you under {n}?",
+    age_adult: "No, I am {n} or older",
+    age_minor: "Yes, I am under {n}",
+    guardian_label: "E-mail address of a parent or the person with parental responsibility",
+    guardian_help: "We will write to them to ask if they agree. Nothing will be sent to you before that.",
+    controller: "Controller",
+    data_used: "Data used",
+    recipients: "Recipients",
+    full_notice: "Read the full notice",
+    more: "More about how your data is used",
+    dpo: "Data protection officer",
+    retention: "Retention",
+    rights: "Your rights",
+    complaint: "Complaints",
+    transfers: "Transfers",
+    provision: "Optional",
+    automated: "Automated decisions",
+    legitimate_interests: "Legitimate interests",
+    loading: "Loading the consent choices…",
+    sending: "Saving your choices…",
+    accepted: "Your choices are saved.",
+    accepted_guardian: "Your choices are saved. We have written to your parent to ask if they agree.",
+    refused: "Noted: you will receive nothing from us.",
+    need_email: "Enter your e-mail address so that your choice can be recorded.",
+    need_age: "Tell us whether you are under {n} before ticking a box.",
+    need_guardian: "Enter a parent's e-mail address so that they can agree.",
+    guardian_is_self: "The parent's address must be different from yours.",
+    network: "The consent service could not be reached. Your answers are kept: please try again.",
+    unavailable: "The consent service is briefly unavailable. Your answers are kept: try again in a moment.",
+    rejected: "Your choice could not be recorded",
+    load_failed: "The consent choices could not be loaded. Reload the page to try again.",
+};
+
+/// The messages for a language tag (`fr`, `fr-CA`, `en-GB`, …); English otherwise.
+pub fn messages(lang: &str) -> &'static Messages {
+    if lang.to_ascii_lowercase().starts_with("fr") { &FR } else { &EN }
+}
+
+/// Replaces `{n}` with the age (every template has at most one).
+pub fn with_age(template: &str, age: u8) -> String {
+    match template.find('{') {
+        Some(at) => [&template[..at], &age.to_string(), template.get(at + 3..).unwrap_or("")].concat(),
+        None => template.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn french_is_chosen_for_every_french_tag() {
+        assert_eq!(messages("fr-CA").age_question, FR.age_question);
+        assert_eq!(messages("de").age_question, EN.age_question);
+    }
+
+    #[test]
+    fn the_age_is_filled_in() {
+        assert_eq!(with_age(FR.age_minor, 15), "Oui, j'ai moins de 15 ans");
+    }
+}

@@ -1,0 +1,209 @@
+//! Building the widget's DOM: a `<fieldset>` with a `<legend>`, the age question, one
+//! native unticked checkbox per purpose with its `<label for>` and its text linked by
+//! `aria-describedby`, who is responsible and how to withdraw, and status regions.
+//!
+//! The markup is written as one string, every value escaped, and parsed by the browser
+//! in one call: hundreds of single DOM calls would each cost code in the wasm and a shim
+//! in the JavaScript glue.
+
+use wasm_bindgen::JsCast;
+use web_sys::{Element, HtmlInputElement};
+
+use crate::api::Notice;
+use crate::dom::{el, set, show};
+use crate::i18n::{Messages, with_age};
+
+/// One purpose's elements.
+#[derive(Debug)]
+pub struct PurposeView {
+    pub id: String,
+    pub checkbox: HtmlInputElement,
+    pub text: Element,
+}
+
+/// Handles on everything the controller reads or changes.
+#[derive(Debug)]
+pub struct View {
+    pub root: Element,
+    pub purposes: Vec<PurposeView>,
+    pub adult: HtmlInputElement,
+    pub minor: HtmlInputElement,
+    pub child_note: Element,
+    pub guardian_box: Element,
+    pub guardian: HtmlInputElement,
+    pub status: Element,
+    pub alert: Element,
+    pub hidden: HtmlInputElement,
+}
+
+/// Escapes text for HTML content and double-quoted attribute values.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    push_esc(&mut out, s);
+    out
+}
+
+fn push_esc(out: &mut String, s: &str) {
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+}
+
+/// Markup under construction: `raw` for our own tags, `text` for values (escaped).
+struct Html(String);
+
+impl Html {
+    fn raw(&mut self, s: &str) -> &mut Self {
+        self.0.push_str(s);
+        self
+    }
+    fn text(&mut self, s: &str) -> &mut Self {
+        push_esc(&mut self.0, s);
+        self
+    }
+    /// ` id="<widget>-<suffix>"`, the only way ids are written.
+    fn id(&mut self, attr: &str, widget: &str, suffix: &str) -> &mut Self {
+        self.raw(" ").raw(attr).raw("=\"").raw(widget).raw(suffix).raw("\"")
+    }
+    fn row(&mut self, term: &str, value: &str) {
+        if !value.trim().is_empty() {
+            self.raw("<dt>").text(term).raw("</dt><dd>").text(value).raw("</dd>");
+        }
+    }
+}
+
+/// A loading placeholder, replaced once the notice arrives.
+pub fn loading(msg: &Messages) -> String {
+    let mut h = Html(String::new());
+    h.raw("<p class=\"cw-status\" role=\"status\">").text(msg.loading).raw("</p>");
+    h.0
+}
+
+/// The widget's markup for `notice` in its language. Nothing is ticked or answered.
+pub fn markup(id: &str, notice: &Notice, msg: &Messages, field_name: &str, policy_url: &str) -> String {
+    let age = notice.age_of_consent;
+    let mut h = Html(String::with_capacity(4096));
+    h.raw("<legend class=\"cw-legend\">").text(&notice.title).raw("</legend><p class=\"cw-intro\"");
+    h.id("id", id, "-intro").raw(">").text(msg.controller);
+    // French typography puts a space before the colon.
+    h.raw(if notice.lang.starts_with("fr") { " : " } else { ": " });
+    h.text(&notice.controller_name).raw(". ").text(msg.data_used);
+    h.raw(if notice.lang.starts_with("fr") { " : " } else { ": " }).text(&notice.data).raw("</p>");
+    h.raw("<fieldset class=\"cw-age\"><legend>").text(&with_age(msg.age_question, age)).raw("</legend>");
+    for (value, label) in [("adult", msg.age_adult), ("minor", msg.age_minor)] {
+        let suffix = ["-age-", value].concat();
+        h.raw("<div class=\"cw-choice\"><input type=\"radio\" value=\"").raw(value).raw("\"");
+        h.id("id", id, &suffix).id("name", id, "-age").raw("><label");
+        h.id("for", id, &suffix).raw(">").text(&with_age(label, age)).raw("</label></div>");
+    }
+    h.raw("</fieldset><p class=\"cw-note\" hidden").id("id", id, "-child-note").raw(">");
+    h.text(&notice.child_guardian_text).raw("</p>");
+    h.raw("<div class=\"cw-guardian\" hidden").id("id", id, "-guardian-box").raw("><label");
+    h.id("for", id, "-guardian").raw(">").text(msg.guardian_label).raw("</label>");
+    h.raw("<input type=\"email\" autocomplete=\"off\"").id("id", id, "-guardian");
+    h.raw(" aria-describedby=\"").raw(id).raw("-guardian-help ").raw(id).raw("-child-note\">");
+    h.raw("<p class=\"cw-meta\"").id("id", id, "-guardian-help").raw(">").text(msg.guardian_help).raw("</p></div>");
+    for (i, p) in notice.purposes.iter().enumerate() {
+        let n = i.to_string();
+        let box_id = ["-p", &n].concat();
+        let text_id = ["-p", &n, "-text"].concat();
+        // No `checked` attribute, ever: a pre-ticked box is not consent.
+        h.raw("<div class=\"cw-purpose\"><div class=\"cw-choice\"><input type=\"checkbox\" value=\"");
+        h.text(&p.id).raw("\"").id("id", id, &box_id).id("aria-describedby", id, &text_id).raw("><label");
+        h.id("for", id, &box_id).raw(">").text(&p.label).raw("</label></div><p class=\"cw-text\"");
+        h.id("id", id, &text_id).raw(">").text(&p.text).raw("</p></div>");
+    }
+    h.raw("<p class=\"cw-withdraw\">").text(&notice.withdrawal).raw(" <a target=\"_blank\" rel=\"noopener\" href=\"");
+    h.text(policy_url).raw("\">").text(msg.full_notice).raw("</a></p>");
+    h.raw("<details class=\"cw-more\"><summary>").text(msg.more).raw("</summary><dl>");
+    let controller =
+        [notice.controller_name.as_str(), ", ", &notice.controller_address, " — ", &notice.controller_contact].concat();
+    h.row(msg.controller, &controller);
+    h.row(msg.dpo, &notice.dpo);
+    for p in &notice.purposes {
+        h.row(&[msg.recipients, " — ", &p.label].concat(), &p.recipients.join(", "));
+    }
+    if let Some(li) = &notice.legitimate_interests {
+        h.row(msg.legitimate_interests, li);
+    }
+    h.row(msg.retention, &notice.retention);
+    h.row(msg.rights, &notice.rights);
+    h.row(msg.complaint, &notice.complaint);
+    h.row(msg.transfers, &notice.transfers);
+    h.row(msg.provision, &notice.provision);
+    h.row(msg.automated, &notice.automated_decisions);
+    h.raw("</dl></details><p class=\"cw-status\" role=\"status\"").id("id", id, "-status").raw("></p>");
+    h.raw("<p class=\"cw-alert\" role=\"alert\"").id("id", id, "-alert").raw("></p>");
+    h.raw("<input type=\"hidden\"").id("id", id, "-receipt").raw(" name=\"").text(field_name).raw("\">");
+    h.0
+}
+
+fn find(root: &Element, widget: &str, suffix: &str) -> Element {
+    root.query_selector(&["[id=\"", widget, suffix, "\"]"].concat()).ok().flatten().unwrap_or_else(|| el("span", ""))
+}
+
+fn find_input(root: &Element, widget: &str, suffix: &str) -> HtmlInputElement {
+    find(root, widget, suffix).unchecked_into()
+}
+
+/// Builds the widget for `notice` in its language.
+pub fn build(id: &str, notice: &Notice, msg: &Messages, field_name: &str, policy_url: &str) -> View {
+    let root = el("fieldset", "cw");
+    set(&root, "lang", &notice.lang);
+    set(&root, "aria-describedby", &[id, "-intro"].concat());
+    root.set_inner_html(&markup(id, notice, msg, field_name, policy_url));
+    let purposes = notice
+        .purposes
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let n = i.to_string();
+            PurposeView {
+                id: p.id.clone(),
+                checkbox: find_input(&root, id, &["-p", &n].concat()),
+                text: find(&root, id, &["-p", &n, "-text"].concat()),
+            }
+        })
+        .collect();
+    View {
+        purposes,
+        adult: find_input(&root, id, "-age-adult"),
+        minor: find_input(&root, id, "-age-minor"),
+        child_note: find(&root, id, "-child-note"),
+        guardian_box: find(&root, id, "-guardian-box"),
+        guardian: find_input(&root, id, "-guardian"),
+        status: find(&root, id, "-status"),
+        alert: find(&root, id, "-alert"),
+        hidden: find_input(&root, id, "-receipt"),
+        root,
+    }
+}
+
+/// Switches the purpose texts between the adult and the child-directed wording.
+pub fn set_minor(view: &View, notice: &Notice, minor: bool) {
+    for (pv, p) in view.purposes.iter().zip(&notice.purposes) {
+        pv.text.set_text_content(Some(if minor { &p.child_text } else { &p.text }));
+    }
+    show(&view.child_note, minor);
+    show(&view.guardian_box, minor);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::esc;
+
+    #[test]
+    fn markup_values_are_escaped() {
+        assert_eq!(
+            esc(r#"<img src=x onerror="alert('x')">&"#),
+            "&lt;img src=x onerror=&quot;alert(&#39;x&#39;)&quot;&gt;&amp;"
+        );
+    }
+}

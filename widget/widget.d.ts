@@ -1,0 +1,58 @@
+// Type definitions for consent-widget (window.ConsentWidget and its DOM events).
+
+export type ConsentMode = "post" | "field";
+
+export interface ConsentWidgetOptions {
+  /** Notice id, e.g. "newsletter" (or data-notice on the element). */
+  notice?: string;
+  /** Verifier base URL [default: the origin widget.js was loaded from]. */
+  verifier?: string;
+  /** Language [default: <html lang>, then navigator.language, then the notice's default]. */
+  lang?: string;
+  /** "post" (default): POST the lead, then let the form go on; "field": only fill the hidden field. */
+  mode?: ConsentMode;
+  /** Name of the hidden input that receives the receipt [default: "consent_receipt"]. */
+  fieldName?: string;
+  /** Name of a global function called with the accepted (post) or signed (field) detail. */
+  callback?: string;
+  /** Name of a global function called with the error detail. */
+  errorCallback?: string;
+  /** Name (or #id / .class selector) of the e-mail input [default: the form's input[type=email]]. */
+  emailField?: string;
+  /** Name (or selector) of the phone input, sent in E.164 when it parses [default: input[type=tel]]. */
+  phoneField?: string;
+  /** Comma-separated names of form fields to send with the lead in post mode. */
+  fields?: string;
+}
+
+export interface ConsentWidgetApi {
+  /** Resolves once the WebAssembly module runs; the methods below exist from then on. */
+  ready: Promise<ConsentWidgetApi>;
+  /** performance.now() when widget.js started. */
+  startedAt: number;
+  /** Renders a widget into an element (or the first match of a selector); returns its id. */
+  render(element: Element | string, options?: ConsentWidgetOptions): string;
+  /** The last receipt (compact JWS) the widget signed, or null. */
+  getReceipt(id: string): string | null;
+  /** Unticks every box, forgets the answers, fetches a fresh nonce. */
+  reset(id: string): void;
+  /** Removes the widget and its listeners. */
+  remove(id: string): void;
+}
+
+export interface ConsentReadyDetail { id: string; notice: string; version: number; lang: string; digest: string; purposes: string[]; }
+export interface ConsentChangeDetail { id: string; purpose?: string; granted?: boolean; trusted?: boolean; minor?: boolean; }
+export interface ConsentSignedDetail { id: string; receipt: string; }
+export interface ConsentAcceptedDetail { id: string; lead_id: string; status: "pending_confirmation" | "awaiting_guardian" | "active" | "refused"; seal: string; receipt: string; }
+export interface ConsentErrorDetail { id: string; code: string; message: string; }
+
+declare global {
+  interface Window { ConsentWidget: ConsentWidgetApi; }
+  interface HTMLElementEventMap {
+    "consent:ready": CustomEvent<ConsentReadyDetail>;
+    "consent:change": CustomEvent<ConsentChangeDetail>;
+    "consent:signed": CustomEvent<ConsentSignedDetail>;
+    "consent:accepted": CustomEvent<ConsentAcceptedDetail>;
+    "consent:error": CustomEvent<ConsentErrorDetail>;
+  }
+}
