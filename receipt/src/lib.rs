@@ -43,6 +43,7 @@ pub mod jws;
 pub mod notice;
 pub mod receipt;
 pub mod seal;
+pub mod withdrawal;
 
 pub use contact::{Email, PhoneE164};
 pub use error::VerifyError;
@@ -54,6 +55,7 @@ pub use receipt::{
     sha256_b64,
 };
 pub use seal::{SEAL_TYP, SealClaims, VerifiedSeal, verify_seal, verify_seal_of};
+pub use withdrawal::{VerifiedWithdrawal, WITHDRAWAL_TYP, WithdrawalClaims, verify_withdrawal};
 
 /// Re-exported so that callers name the same key types this crate uses.
 pub use ed25519_dalek::{SigningKey, VerifyingKey};

@@ -234,6 +234,13 @@ impl ReceivedMail {
         (!id.is_empty()).then(|| id.to_owned())
     }
 
+    /// The `From` display name, RFC 2047 decoded, and address.
+    pub fn from_header(&self) -> Option<(Option<String>, String)> {
+        let message = MessageParser::new().parse(&self.raw)?;
+        let addr = message.from()?.first()?;
+        Some((addr.name().map(str::to_owned), addr.address()?.to_owned()))
+    }
+
     /// The `Subject`, with RFC 2047 encoded-words (`=?utf-8?b?…?=`, `=?utf-8?q?…?=`) decoded.
     pub fn subject(&self) -> Option<String> {
         MessageParser::new().parse(&self.raw)?.subject().map(str::to_owned)

@@ -65,6 +65,21 @@ enum Command {
     /// Check notice files
     #[command(subcommand)]
     Notices(NoticesCommand),
+    /// Check the event log
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Recompute the event hash chain and report the first broken link (exit 1)
+    Verify {
+        /// A TOML file with the same keys as serve's flags
+        #[arg(long, env = "CONSENT_CONFIG")]
+        config: Option<PathBuf>,
+        #[command(flatten)]
+        settings: Box<Settings>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -102,6 +117,7 @@ pub fn main() -> ExitCode {
         Command::Keys(KeysCommand::Rotate { keys_dir }) => run_or_report(rotate(&keys_dir)),
         Command::Keys(KeysCommand::List { keys_dir }) => run_or_report(list_keys(&keys_dir)),
         Command::Notices(NoticesCommand::Check { dir }) => run_or_report(check_notices(&dir)),
+        Command::Audit(AuditCommand::Verify { config, settings }) => audit(config, *settings),
         Command::Verify { file, seal, jwks, notice, aud } => {
             verify(&file, seal.as_deref(), jwks.as_deref(), notice.as_deref(), aud.as_deref())
         }
@@ -131,6 +147,37 @@ fn serve(config: Option<PathBuf>, flags: Settings) -> anyhow::Result<()> {
         println!("{}", app.banner());
         app.run_until_stopped().await
     })
+}
+
+fn audit(config: Option<PathBuf>, flags: Settings) -> ExitCode {
+    let result = (|| -> anyhow::Result<crate::audit::Audit> {
+        let file = match config {
+            Some(path) => Settings::from_file(&path)?,
+            None => Settings::default(),
+        };
+        let config = Config::resolve(flags.or(file))?;
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        runtime.block_on(async {
+            let store = crate::store::Store::connect(&config.database_url).await?;
+            let report = crate::audit::verify_chain(&store).await?;
+            store.close().await;
+            Ok(report)
+        })
+    })();
+    match result {
+        Ok(crate::audit::Audit::Intact { events, head }) => {
+            println!("The event chain is intact: {events} events, head {head}.");
+            ExitCode::SUCCESS
+        }
+        Ok(crate::audit::Audit::Broken { seq, why }) => {
+            println!("BROKEN at event {seq}: {why}");
+            ExitCode::from(1)
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
 }
 
 fn keygen(dir: &Path) -> anyhow::Result<()> {

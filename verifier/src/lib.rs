@@ -10,14 +10,18 @@
 //! - [`notices`] loads the site owner's notice files and keeps every version ever served;
 //!   [`nonce`] issues the stateless challenges; [`keys`] holds the signing keys.
 
+pub mod audit;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod intake;
 pub mod keys;
+pub mod lifecycle;
+pub mod mail;
 pub mod nonce;
 pub mod notices;
 pub mod problem;
+pub mod purge;
 pub mod routes;
 pub mod startup;
 pub mod state;

@@ -41,6 +41,15 @@ impl Nonces {
         mac
     }
 
+    /// A key for another purpose, derived from the nonce secret (so replicas sharing the
+    /// keys directory agree on it without one more file).
+    pub fn derive_key(&self, label: &[u8]) -> [u8; 32] {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.secret.bytes()).unwrap_or_else(|_| unreachable!());
+        mac.update(b"consent-widget derived key\0");
+        mac.update(label);
+        mac.finalize().into_bytes().into()
+    }
+
     /// A fresh nonce for `digest` (one notice version and language) shown on `origin`.
     pub fn issue(&self, digest: &str, origin: &str, now: i64) -> Result<String, getrandom::Error> {
         let mut payload = [0u8; PAYLOAD_LEN];

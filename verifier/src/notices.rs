@@ -270,6 +270,11 @@ impl Registry {
         self.current.values()
     }
 
+    /// Any version ever served, by digest (to show the words a lead was given).
+    pub fn by_digest(&self, digest: &str) -> Option<&Arc<Notice>> {
+        self.by_digest.get(digest)
+    }
+
     /// Rule 7: the version a digest names, provided its notice is still served.
     pub fn published(&self, id: &str, digest: &str) -> Option<&Arc<Notice>> {
         self.current.get(id)?;

@@ -118,9 +118,11 @@ impl IntoResponse for ApiError {
 /// 405, 408, 413, …) into problem+json, so that every error has the same shape.
 pub async fn problemize(res: Response) -> Response {
     let status = res.status();
-    let is_problem =
-        res.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
-    if status.as_u16() < 400 || is_problem {
+    // Problems stay problems, and the pages a person opens from a mail link stay pages.
+    let keep = res.headers().get(header::CONTENT_TYPE).is_some_and(|v| {
+        v.as_bytes().starts_with(b"application/problem+json") || v.as_bytes().starts_with(b"text/html")
+    });
+    if status.as_u16() < 400 || keep {
         return res;
     }
     let (code, detail) = match status {

@@ -11,6 +11,7 @@ use tokio::net::TcpListener;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::keys::{KeyRing, NonceSecret};
+use crate::mail::Transport;
 use crate::nonce::Nonces;
 use crate::notices::{self, Registry};
 use crate::routes::router;
@@ -23,6 +24,7 @@ pub struct Application {
     listener: TcpListener,
     state: AppState,
     writer_task: WriterTask,
+    transport: Transport,
 }
 
 impl Application {
@@ -44,6 +46,7 @@ impl Application {
         let (writer, writer_task) = Writer::spawn(store.clone());
         let mut global_origins: HashSet<String> = config.allowed_origins.iter().cloned().collect();
         global_origins.insert(config.public_origin());
+        let transport = Transport::from_config(&config.mail)?;
         let listener = TcpListener::bind(config.addr)
             .await
             .with_context(|| format!("listening on {} (is another process using it? set --addr)", config.addr))?;
@@ -55,9 +58,10 @@ impl Application {
             writer,
             clock,
             global_origins,
+            mail_wake: Arc::new(tokio::sync::Notify::new()),
             config,
         });
-        Ok(Application { listener, state, writer_task })
+        Ok(Application { listener, state, writer_task, transport })
     }
 
     /// The bound port (useful with port 0).
@@ -99,10 +103,24 @@ impl Application {
 
     /// Serves until `shutdown` completes, then drains.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        let Application { listener, state, writer_task } = self;
+        let Application { listener, state, writer_task, transport } = self;
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let mailer = tokio::spawn(crate::mail::worker::run(
+            state.store.clone(),
+            state.writer.clone(),
+            transport,
+            state.clock.clone(),
+            state.mail_wake.clone(),
+            stopped.clone(),
+        ));
+        let purger = tokio::spawn(crate::purge::run(state.clone(), stopped));
         let app = router(state.clone());
         axum::serve(listener, app).with_graceful_shutdown(shutdown).await.context("serving HTTP")?;
-        // In-flight requests are done; commit what they queued, then close the pool.
+        // In-flight requests are done. The mail worker finishes the batch in hand, then the
+        // writer commits what is queued, then the pool closes.
+        let _ = stop.send(true);
+        let _ = mailer.await;
+        let _ = purger.await;
         writer_task.finish().await;
         state.store.close().await;
         tracing::info!("stopped");

@@ -34,6 +34,8 @@ pub struct Inner {
     pub clock: Clock,
     /// Origins allowed for every notice: configured ones and the public URL's.
     pub global_origins: HashSet<String>,
+    /// Wakes the mail worker when a mail is queued.
+    pub mail_wake: Arc<tokio::sync::Notify>,
 }
 
 impl Deref for AppState {

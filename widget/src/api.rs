@@ -209,10 +209,11 @@ pub async fn notice(verifier: &str, id: &str, lang: Option<&str>, origin: &str) 
     read_answer(json).ok_or_else(|| ApiError { code: "bad-answer".into(), status, detail: "incomplete notice".into() })
 }
 
-/// Posts a lead; `201` gives the seal.
-pub async fn post_lead(verifier: &str, body: &str) -> Result<Accepted, ApiError> {
-    let (status, json) = fetch_json(&[verifier, "/v1/leads"].concat(), Some(body)).await?;
-    if status != 201 {
+/// Posts JSON to the verifier (`/v1/leads`, `/v1/guardian-approvals`, `/v1/withdrawals`);
+/// a 2xx answer's `lead_id`, `status` and `seal` (empty when absent).
+pub async fn post_json(verifier: &str, path: &str, body: &str) -> Result<Accepted, ApiError> {
+    let (status, json) = fetch_json(&[verifier, path].concat(), Some(body)).await?;
+    if !(200..300).contains(&status) {
         return Err(problem(status, &json));
     }
     let a = Obj(json);

@@ -22,6 +22,21 @@ pub enum Mode {
     Post,
     /// Only put the signed receipt in a hidden field; the site's back end forwards it.
     Field,
+    /// A parent's joint consent, on the verifier's guardian page.
+    Guardian,
+}
+
+/// What guardian mode needs, from the guardian page.
+#[derive(Debug, Clone)]
+pub struct GuardianOptions {
+    /// The single-use token from the parent's mail.
+    pub token: String,
+    /// The child's receipt id.
+    pub for_jti: String,
+    /// The child's address, masked.
+    pub child: String,
+    /// What the child asked for.
+    pub granted: Vec<String>,
 }
 
 /// Options, from `data-*` attributes or `ConsentWidget.render(el, options)`.
@@ -37,6 +52,7 @@ pub struct Options {
     pub email_field: Option<String>,
     pub phone_field: Option<String>,
     pub fields: Vec<String>,
+    pub guardian: Option<GuardianOptions>,
 }
 
 /// A rendered widget.
@@ -72,7 +88,10 @@ impl Widget {
         let policy = web_sys::Url::new_with_base(&answer.notice.policy_url, &[opts.verifier.as_str(), "/"].concat())
             .map(|u| u.href())
             .unwrap_or_else(|_| answer.notice.policy_url.clone());
-        let view = view::build(&id, &answer.notice, msg, &opts.field_name, &policy);
+        let view = match &opts.guardian {
+            Some(g) => view::build_guardian(&id, &answer.notice, msg, &g.child, &g.granted, &policy),
+            None => view::build(&id, &answer.notice, msg, &opts.field_name, &policy),
+        };
         container.set_inner_html("");
         dom::append(&container, &view.root);
         // Checked after insertion: no page script or stylesheet had a chance to tick a box
@@ -98,6 +117,9 @@ impl Widget {
             listeners: RefCell::new(Vec::new()),
         });
         Widget::listen(&widget);
+        if widget.opts.guardian.is_none() {
+            widget.show_device_consents();
+        }
         widget
     }
 
@@ -111,14 +133,22 @@ impl Widget {
                 }
             }));
         }
-        for radio in [&this.view.adult, &this.view.minor] {
-            let weak = Rc::downgrade(this);
-            listeners.push(Listener::new(radio.unchecked_ref(), "change", false, move |_| {
-                if let Some(w) = weak.upgrade() {
-                    w.on_age_change();
-                }
-            }));
+        if let Some(age) = &this.view.age {
+            for radio in [&age.adult, &age.minor] {
+                let weak = Rc::downgrade(this);
+                listeners.push(Listener::new(radio.unchecked_ref(), "change", false, move |_| {
+                    if let Some(w) = weak.upgrade() {
+                        w.on_age_change();
+                    }
+                }));
+            }
         }
+        let weak = Rc::downgrade(this);
+        listeners.push(Listener::new(this.view.manage.unchecked_ref(), "click", false, move |ev: Event| {
+            if let Some(w) = weak.upgrade() {
+                w.on_manage_click(&ev);
+            }
+        }));
         if let Some(form) = &this.form {
             // Capture phase: the receipt is made before the site's own submit handlers run.
             let weak: Weak<Widget> = Rc::downgrade(this);
@@ -157,12 +187,12 @@ impl Widget {
     }
 
     fn age(&self) -> AgeAnswer {
-        if self.view.minor.checked() {
-            AgeAnswer::Minor
-        } else if self.view.adult.checked() {
-            AgeAnswer::Adult
-        } else {
-            AgeAnswer::Unanswered
+        match &self.view.age {
+            Some(a) if a.minor.checked() => AgeAnswer::Minor,
+            Some(a) if a.adult.checked() => AgeAnswer::Adult,
+            Some(_) => AgeAnswer::Unanswered,
+            // A parent answering for their child is the adult here.
+            None => AgeAnswer::Adult,
         }
     }
 
@@ -170,7 +200,9 @@ impl Widget {
     /// refusal needs nobody's approval, and the form must go through without it.
     fn update_guardian_required(&self) {
         let any_grant = self.view.purposes.iter().any(|p| p.checkbox.checked());
-        self.view.guardian.set_required(self.age() == AgeAnswer::Minor && any_grant);
+        if let Some(age) = &self.view.age {
+            age.guardian.set_required(self.age() == AgeAnswer::Minor && any_grant);
+        }
     }
 
     fn on_age_change(&self) {
@@ -253,7 +285,7 @@ impl Widget {
             age: self.age(),
             email: &email,
             phone: phone.as_deref(),
-            guardian: &self.view.guardian.value(),
+            guardian: &self.view.age.as_ref().map(|a| a.guardian.value()).unwrap_or_default(),
             now: self.now(),
             page: &page,
         };
@@ -271,8 +303,14 @@ impl Widget {
             threshold: notice.age_of_consent,
             jurisdiction: &notice.jurisdiction,
         };
-        let focus = |e: &HtmlInputElement| Some(e.clone().unchecked_into::<HtmlElement>());
-        match decide::claims(ctx, &inputs) {
+        let focus = |e: Option<&HtmlInputElement>| e.map(|e| e.clone().unchecked_into::<HtmlElement>());
+        let adult = self.view.age.as_ref().map(|a| &a.adult);
+        let guardian = self.view.age.as_ref().map(|a| &a.guardian);
+        let made = match &self.opts.guardian {
+            Some(g) => decide::guardian_claims(ctx, &inputs, &g.granted, &g.for_jti, &notice.purposes),
+            None => decide::claims(ctx, &inputs),
+        };
+        match made {
             Ok(Some(claims)) => {
                 dom::mark("consent:sign-start");
                 let receipt = claims.sign(&sign::visitor_key());
@@ -280,15 +318,11 @@ impl Widget {
                 Ok(Some(receipt))
             }
             Ok(None) => Ok(None),
-            Err(Missing::Email) => {
-                Err(("need-email", self.msg.need_email.into(), email_input.as_ref().and_then(focus)))
-            }
-            Err(Missing::Age) => {
-                Err(("need-age", with_age(self.msg.need_age, notice.age_of_consent), focus(&self.view.adult)))
-            }
-            Err(Missing::Guardian) => Err(("need-guardian", self.msg.need_guardian.into(), focus(&self.view.guardian))),
+            Err(Missing::Email) => Err(("need-email", self.msg.need_email.into(), focus(email_input.as_ref()))),
+            Err(Missing::Age) => Err(("need-age", with_age(self.msg.need_age, notice.age_of_consent), focus(adult))),
+            Err(Missing::Guardian) => Err(("need-guardian", self.msg.need_guardian.into(), focus(guardian))),
             Err(Missing::GuardianIsSelf) => {
-                Err(("guardian-is-self", self.msg.guardian_is_self.into(), focus(&self.view.guardian)))
+                Err(("guardian-is-self", self.msg.guardian_is_self.into(), focus(guardian)))
             }
         }
     }
@@ -322,7 +356,7 @@ impl Widget {
                 call_global(self.opts.callback.as_deref(), &detail);
                 self.resubmit(submitter);
             }
-            Mode::Post => {
+            Mode::Post | Mode::Guardian => {
                 self.busy.set(true);
                 self.status(self.msg.sending);
                 wasm_bindgen_futures::spawn_local(self.post(receipt, submitter));
@@ -345,7 +379,15 @@ impl Widget {
     async fn post(self: Rc<Self>, mut receipt: String, submitter: Option<HtmlElement>) {
         let mut retried = false;
         let result = loop {
-            match api::post_lead(&self.opts.verifier, &self.lead_body(&receipt)).await {
+            let sent = match &self.opts.guardian {
+                Some(g) => {
+                    let body = object(&[("receipt", receipt.as_str().into()), ("token", g.token.as_str().into())]);
+                    let body = js_sys::JSON::stringify(&body).map(String::from).unwrap_or_default();
+                    api::post_json(&self.opts.verifier, "/v1/guardian-approvals", &body).await
+                }
+                None => api::post_json(&self.opts.verifier, "/v1/leads", &self.lead_body(&receipt)).await,
+            };
+            match sent {
                 // The page stayed open past the nonce's life: fetch a fresh one and sign again,
                 // once, provided the notice text is still the same.
                 Err(e) if !retried && (e.code == "expired-nonce" || e.code == "clock-skew") => {
@@ -368,11 +410,18 @@ impl Widget {
         self.busy.set(false);
         match result {
             Ok(accepted) => {
-                let text = match accepted.status.as_str() {
-                    "awaiting_guardian" => self.msg.accepted_guardian,
-                    "refused" => self.msg.refused,
+                let text = match (accepted.status.as_str(), self.opts.mode) {
+                    ("refused_by_guardian", _) => self.msg.guardian_refused,
+                    (_, Mode::Guardian) => self.msg.guardian_approved,
+                    ("awaiting_guardian", _) => self.msg.accepted_guardian,
+                    ("refused", _) => self.msg.refused,
                     _ => self.msg.accepted,
                 };
+                if self.opts.mode == Mode::Post && accepted.status != "refused" {
+                    let granted: Vec<String> =
+                        self.view.purposes.iter().filter(|p| p.checkbox.checked()).map(|p| p.id.clone()).collect();
+                    sign::remember(&receipt_jti(&receipt), &self.opts.notice, &granted, self.now());
+                }
                 self.status(text);
                 let detail = object(&[
                     ("id", self.id.as_str().into()),
@@ -383,7 +432,12 @@ impl Widget {
                 ]);
                 dispatch(&self.container, "accepted", &detail);
                 call_global(self.opts.callback.as_deref(), &detail);
-                self.resubmit(submitter);
+                if self.opts.mode == Mode::Guardian {
+                    // The parent's page has nothing more to submit.
+                    self.view.purposes.iter().for_each(|p| p.checkbox.set_disabled(true));
+                } else {
+                    self.resubmit(submitter);
+                }
             }
             Err(e) => self.report(&e),
         }
@@ -446,9 +500,11 @@ impl Widget {
             self.by_gesture[i].set(false);
             self.changed_at[i].set(None);
         }
-        self.view.adult.set_checked(false);
-        self.view.minor.set_checked(false);
-        self.view.guardian.set_value("");
+        if let Some(age) = &self.view.age {
+            age.adult.set_checked(false);
+            age.minor.set_checked(false);
+            age.guardian.set_value("");
+        }
         self.view.hidden.set_value("");
         view::set_minor(&self.view, &self.answer.borrow().notice, false);
         *self.last_receipt.borrow_mut() = None;
@@ -478,6 +534,86 @@ impl Widget {
             ("purposes", a.notice.purposes.iter().map(|p| JsValue::from_str(&p.id)).collect::<js_sys::Array>().into()),
         ])
     }
+}
+
+impl Widget {
+    /// Lists the consents this browser gave for this notice, each with a withdraw button.
+    fn show_device_consents(&self) {
+        let kept = sign::remembered(&self.opts.notice);
+        let list = self.view.manage.query_selector("ul").ok().flatten();
+        let (Some(list), false) = (list, kept.is_empty()) else { return };
+        let mut html = String::new();
+        for k in &kept {
+            let date = js_sys::Date::new(&JsValue::from_f64(k.at as f64 * 1000.0));
+            let day = String::from(date.to_locale_date_string(&self.answer.borrow().notice.lang, &JsValue::UNDEFINED));
+            let labels: Vec<String> = self
+                .answer
+                .borrow()
+                .notice
+                .purposes
+                .iter()
+                .filter(|p| k.granted.contains(&p.id))
+                .map(|p| p.label.clone())
+                .collect();
+            html.push_str("<li><span>");
+            html.push_str(&view::esc(&crate::i18n::fill(self.msg.manage_item, &day)));
+            html.push_str(" — ");
+            html.push_str(&view::esc(&labels.join(" ; ")));
+            html.push_str("</span> <button type=\"button\" data-jti=\"");
+            html.push_str(&view::esc(&k.jti));
+            html.push_str("\">");
+            html.push_str(&view::esc(self.msg.manage_withdraw));
+            html.push_str("</button></li>");
+        }
+        list.set_inner_html(&html);
+        dom::show(&self.view.manage, true);
+    }
+
+    fn on_manage_click(self: Rc<Self>, ev: &Event) {
+        let Some(button) = ev.target().and_then(|t| t.dyn_into::<Element>().ok()) else { return };
+        let Some(jti) = button.get_attribute("data-jti") else { return };
+        let _ = button.set_attribute("disabled", "");
+        let claims = consent_receipt::WithdrawalClaims {
+            jti: sign::new_jti(),
+            iat: self.now(),
+            aud: self.answer.borrow().audience.clone(),
+            receipt_jti: jti.clone(),
+            purposes: None,
+        };
+        let body = object(&[("withdrawal", claims.sign(&sign::visitor_key()).into())]);
+        let body = js_sys::JSON::stringify(&body).map(String::from).unwrap_or_default();
+        wasm_bindgen_futures::spawn_local(async move {
+            match api::post_json(&self.opts.verifier, "/v1/withdrawals", &body).await {
+                Ok(_) => {
+                    sign::forget(&jti);
+                    if let Some(item) = button.parent_element() {
+                        item.set_text_content(Some(self.msg.manage_done));
+                    }
+                    dispatch(
+                        &self.container,
+                        "change",
+                        &object(&[("id", self.id.as_str().into()), ("withdrawn", jti.as_str().into())]),
+                    );
+                }
+                Err(e) => {
+                    let _ = button.remove_attribute("disabled");
+                    self.report(&e);
+                }
+            }
+        });
+    }
+}
+
+/// The `jti` of a compact receipt this widget signed.
+fn receipt_jti(receipt: &str) -> String {
+    receipt
+        .split('.')
+        .nth(1)
+        .and_then(|p| consent_receipt::b64::decode(p).ok())
+        .and_then(|p| js_sys::JSON::parse(&String::from_utf8_lossy(&p)).ok())
+        .and_then(|v| js_sys::Reflect::get(&v, &"jti".into()).ok())
+        .and_then(|v| v.as_string())
+        .unwrap_or_default()
 }
 
 /// The origin of the page the widget is on.

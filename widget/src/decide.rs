@@ -113,6 +113,36 @@ pub fn claims(ctx: Context<'_>, i: &Inputs<'_>) -> Result<Option<Claims>, Missin
     }))
 }
 
+/// A parent's receipt (guardian mode): the one box says yes or no to everything the
+/// child asked for; every purpose is still decided, the others refused.
+pub fn guardian_claims(
+    ctx: Context<'_>,
+    i: &Inputs<'_>,
+    child_granted: &[String],
+    child_jti: &str,
+    purposes: &[crate::api::Purpose],
+) -> Result<Option<Claims>, Missing> {
+    let agreed = i.boxes.first().is_some_and(|b| b.checked);
+    let by_gesture = i.boxes.first().is_some_and(|b| b.ticked_by_gesture);
+    let at = i.boxes.first().and_then(|b| b.changed_at).unwrap_or(i.now).min(i.now);
+    let boxes: Vec<BoxState> = purposes
+        .iter()
+        .map(|p| BoxState {
+            purpose: p.id.clone(),
+            checked: agreed && child_granted.contains(&p.id),
+            ticked_by_gesture: by_gesture,
+            changed_at: Some(at),
+        })
+        .collect();
+    let inputs = Inputs { boxes: &boxes, age: AgeAnswer::Adult, ..i.clone() };
+    let mut claims = match claims(ctx, &inputs)? {
+        Some(c) => c,
+        None => return Err(Missing::Email),
+    };
+    claims.guardian_for = Some(consent_receipt::GuardianFor { jti: child_jti.to_string() });
+    Ok(Some(claims))
+}
+
 /// An E.164 number from what a visitor typed (`+33 6 12 34 56 78` → `+33612345678`), if
 /// it is one.
 pub fn e164(typed: &str) -> Option<String> {

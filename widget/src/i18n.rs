@@ -34,6 +34,14 @@ pub struct Messages {
     pub network: &'static str,
     pub unavailable: &'static str,
     pub rejected: &'static str,
+    pub guardian_agree: &'static str,
+    pub guardian_agree_text: &'static str,
+    pub guardian_approved: &'static str,
+    pub guardian_refused: &'static str,
+    pub manage: &'static str,
+    pub manage_item: &'static str,
+    pub manage_withdraw: &'static str,
+    pub manage_done: &'static str,
     pub load_failed: &'static str,
 }
 
@@ -68,6 +76,14 @@ pub const FR: Messages = Messages {
     network: "Impossible de joindre le service de consentement. Vos réponses sont conservées : réessayez.",
     unavailable: "Le service de consentement est momentanément indisponible. Vos réponses sont conservées : réessayez dans un instant.",
     rejected: "Votre choix n'a pas pu être enregistré",
+    guardian_agree: "Je suis titulaire de l'autorité parentale de {c} et je donne mon accord",
+    guardian_agree_text: "Cochez pour consentir avec votre enfant à ce qu'il a demandé ci-dessus ; laissez vide pour refuser. Dans les deux cas, envoyez votre réponse.",
+    guardian_approved: "Merci : votre accord est enregistré.",
+    guardian_refused: "Votre refus est enregistré : rien ne sera envoyé à votre enfant.",
+    manage: "Gérer mes consentements donnés depuis cet appareil",
+    manage_item: "Donné le {d}",
+    manage_withdraw: "Retirer ce consentement",
+    manage_done: "Consentement retiré.",
     load_failed: "Les choix de consentement n'ont pas pu être chargés. Rechargez la page pour réessayer.",
 };
 
@@ -102,6 +118,14 @@ pub const EN: Messages = Messages {
     network: "The consent service could not be reached. Your answers are kept: please try again.",
     unavailable: "The consent service is briefly unavailable. Your answers are kept: try again in a moment.",
     rejected: "Your choice could not be recorded",
+    guardian_agree: "I hold parental responsibility for {c} and I agree",
+    guardian_agree_text: "Tick to consent together with your child to what they asked for above; leave it empty to refuse. Either way, send your answer.",
+    guardian_approved: "Thank you: your agreement is recorded.",
+    guardian_refused: "Your refusal is recorded: nothing will be sent to your child.",
+    manage: "Manage the consents given from this device",
+    manage_item: "Given on {d}",
+    manage_withdraw: "Withdraw this consent",
+    manage_done: "Consent withdrawn.",
     load_failed: "The consent choices could not be loaded. Reload the page to try again.",
 };
 
@@ -110,10 +134,15 @@ pub fn messages(lang: &str) -> &'static Messages {
     if lang.to_ascii_lowercase().starts_with("fr") { &FR } else { &EN }
 }
 
-/// Replaces `{n}` with the age (every template has at most one).
+/// Replaces `{n}` with the age (every template has at most one placeholder).
 pub fn with_age(template: &str, age: u8) -> String {
+    fill(template, &age.to_string())
+}
+
+/// Replaces the template's one three-character placeholder (`{n}`, `{c}`, `{d}`).
+pub fn fill(template: &str, value: &str) -> String {
     match template.find('{') {
-        Some(at) => [&template[..at], &age.to_string(), template.get(at + 3..).unwrap_or("")].concat(),
+        Some(at) => [&template[..at], value, template.get(at + 3..).unwrap_or("")].concat(),
         None => template.to_string(),
     }
 }

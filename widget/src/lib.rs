@@ -109,7 +109,19 @@ fn read_options(el: &Element, obj: &JsValue) -> Result<Options, JsValue> {
     let mode = match read("mode", "data-mode").as_deref() {
         None | Some("post") => Mode::Post,
         Some("field") => Mode::Field,
+        Some("guardian") => Mode::Guardian,
         Some(_) => return Err(JsValue::from_str("consent-widget: mode must be post or field")),
+    };
+    let guardian = match mode {
+        Mode::Guardian => Some(controller::GuardianOptions {
+            token: read("guardianToken", "data-guardian-token")
+                .ok_or_else(|| JsValue::from_str("consent-widget: guardian mode needs data-guardian-token"))?,
+            for_jti: read("guardianFor", "data-guardian-for")
+                .ok_or_else(|| JsValue::from_str("consent-widget: guardian mode needs data-guardian-for"))?,
+            child: read("child", "data-child").unwrap_or_default(),
+            granted: list(read("granted", "data-granted")),
+        }),
+        _ => None,
     };
     let html_lang = || document().document_element().and_then(|h| h.get_attribute("lang")).filter(|l| !l.is_empty());
     Ok(Options {
@@ -124,6 +136,7 @@ fn read_options(el: &Element, obj: &JsValue) -> Result<Options, JsValue> {
         email_field: read("emailField", "data-email-field"),
         phone_field: read("phoneField", "data-phone-field"),
         fields: list(read("fields", "data-fields")),
+        guardian,
     })
 }
 

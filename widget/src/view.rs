@@ -11,7 +11,7 @@ use web_sys::{Element, HtmlInputElement};
 
 use crate::api::Notice;
 use crate::dom::{el, set, show};
-use crate::i18n::{Messages, with_age};
+use crate::i18n::{Messages, fill, with_age};
 
 /// One purpose's elements.
 #[derive(Debug)]
@@ -21,16 +21,23 @@ pub struct PurposeView {
     pub text: Element,
 }
 
-/// Handles on everything the controller reads or changes.
+/// The age question and what it reveals (absent in guardian mode).
 #[derive(Debug)]
-pub struct View {
-    pub root: Element,
-    pub purposes: Vec<PurposeView>,
+pub struct AgeView {
     pub adult: HtmlInputElement,
     pub minor: HtmlInputElement,
     pub child_note: Element,
     pub guardian_box: Element,
     pub guardian: HtmlInputElement,
+}
+
+/// Handles on everything the controller reads or changes.
+#[derive(Debug)]
+pub struct View {
+    pub root: Element,
+    pub purposes: Vec<PurposeView>,
+    pub age: Option<AgeView>,
+    pub manage: Element,
     pub status: Element,
     pub alert: Element,
     pub hidden: HtmlInputElement,
@@ -120,6 +127,13 @@ pub fn markup(id: &str, notice: &Notice, msg: &Messages, field_name: &str, polic
         h.id("for", id, &box_id).raw(">").text(&p.label).raw("</label></div><p class=\"cw-text\"");
         h.id("id", id, &text_id).raw(">").text(&p.text).raw("</p></div>");
     }
+    tail(&mut h, id, notice, msg, field_name, policy_url);
+    h.0
+}
+
+/// What every mode ends with: how to withdraw, the full notice, the details, the device's
+/// own consents, status regions and the hidden field.
+fn tail(h: &mut Html, id: &str, notice: &Notice, msg: &Messages, field_name: &str, policy_url: &str) {
     h.raw("<p class=\"cw-withdraw\">").text(&notice.withdrawal).raw(" <a target=\"_blank\" rel=\"noopener\" href=\"");
     h.text(policy_url).raw("\">").text(msg.full_notice).raw("</a></p>");
     h.raw("<details class=\"cw-more\"><summary>").text(msg.more).raw("</summary><dl>");
@@ -142,6 +156,35 @@ pub fn markup(id: &str, notice: &Notice, msg: &Messages, field_name: &str, polic
     h.raw("</dl></details><p class=\"cw-status\" role=\"status\"").id("id", id, "-status").raw("></p>");
     h.raw("<p class=\"cw-alert\" role=\"alert\"").id("id", id, "-alert").raw("></p>");
     h.raw("<input type=\"hidden\"").id("id", id, "-receipt").raw(" name=\"").text(field_name).raw("\">");
+    h.raw("<details class=\"cw-manage\" hidden").id("id", id, "-manage").raw("><summary>").text(msg.manage);
+    h.raw("</summary><ul></ul></details>");
+}
+
+/// Guardian mode: what the child asked for, and one unticked box for the parent.
+pub fn markup_guardian(
+    id: &str,
+    notice: &Notice,
+    msg: &Messages,
+    child: &str,
+    granted: &[String],
+    policy_url: &str,
+) -> String {
+    let mut h = Html(String::with_capacity(4096));
+    h.raw("<legend class=\"cw-legend\">").text(&notice.title).raw("</legend><p class=\"cw-intro\"");
+    h.id("id", id, "-intro").raw(">").text(msg.controller);
+    h.raw(if notice.lang.starts_with("fr") { " : " } else { ": " });
+    h.text(&notice.controller_name).raw(". ").text(msg.data_used);
+    h.raw(if notice.lang.starts_with("fr") { " : " } else { ": " }).text(&notice.data).raw("</p>");
+    for p in notice.purposes.iter().filter(|p| granted.contains(&p.id)) {
+        h.raw("<div class=\"cw-purpose\"><p><strong>").text(&p.label).raw("</strong></p><p class=\"cw-meta\">");
+        h.text(&p.text).raw("</p></div>");
+    }
+    // No `checked` attribute: the parent's agreement is an act too.
+    h.raw("<div class=\"cw-purpose\"><div class=\"cw-choice\"><input type=\"checkbox\" value=\"guardian-agree\"");
+    h.id("id", id, "-p0").id("aria-describedby", id, "-p0-text").raw("><label").id("for", id, "-p0").raw(">");
+    h.text(&fill(msg.guardian_agree, child)).raw("</label></div><p class=\"cw-text\"").id("id", id, "-p0-text");
+    h.raw(">").text(msg.guardian_agree_text).raw("</p></div>");
+    tail(&mut h, id, notice, msg, "consent_receipt", policy_url);
     h.0
 }
 
@@ -155,30 +198,61 @@ fn find_input(root: &Element, widget: &str, suffix: &str) -> HtmlInputElement {
 
 /// Builds the widget for `notice` in its language.
 pub fn build(id: &str, notice: &Notice, msg: &Messages, field_name: &str, policy_url: &str) -> View {
+    from_markup(
+        id,
+        notice,
+        &markup(id, notice, msg, field_name, policy_url),
+        notice.purposes.iter().map(|p| p.id.clone()).collect(),
+        true,
+    )
+}
+
+/// Builds the guardian-mode widget.
+pub fn build_guardian(
+    id: &str,
+    notice: &Notice,
+    msg: &Messages,
+    child: &str,
+    granted: &[String],
+    policy_url: &str,
+) -> View {
+    from_markup(
+        id,
+        notice,
+        &markup_guardian(id, notice, msg, child, granted, policy_url),
+        vec!["guardian-agree".into()],
+        false,
+    )
+}
+
+fn from_markup(id: &str, notice: &Notice, html: &str, boxes: Vec<String>, with_age: bool) -> View {
     let root = el("fieldset", "cw");
     set(&root, "lang", &notice.lang);
     set(&root, "aria-describedby", &[id, "-intro"].concat());
-    root.set_inner_html(&markup(id, notice, msg, field_name, policy_url));
-    let purposes = notice
-        .purposes
-        .iter()
+    root.set_inner_html(html);
+    let purposes = boxes
+        .into_iter()
         .enumerate()
         .map(|(i, p)| {
             let n = i.to_string();
             PurposeView {
-                id: p.id.clone(),
+                id: p,
                 checkbox: find_input(&root, id, &["-p", &n].concat()),
                 text: find(&root, id, &["-p", &n, "-text"].concat()),
             }
         })
         .collect();
-    View {
-        purposes,
+    let age = with_age.then(|| AgeView {
         adult: find_input(&root, id, "-age-adult"),
         minor: find_input(&root, id, "-age-minor"),
         child_note: find(&root, id, "-child-note"),
         guardian_box: find(&root, id, "-guardian-box"),
         guardian: find_input(&root, id, "-guardian"),
+    });
+    View {
+        purposes,
+        age,
+        manage: find(&root, id, "-manage"),
         status: find(&root, id, "-status"),
         alert: find(&root, id, "-alert"),
         hidden: find_input(&root, id, "-receipt"),
@@ -191,8 +265,10 @@ pub fn set_minor(view: &View, notice: &Notice, minor: bool) {
     for (pv, p) in view.purposes.iter().zip(&notice.purposes) {
         pv.text.set_text_content(Some(if minor { &p.child_text } else { &p.text }));
     }
-    show(&view.child_note, minor);
-    show(&view.guardian_box, minor);
+    if let Some(age) = &view.age {
+        show(&age.child_note, minor);
+        show(&age.guardian_box, minor);
+    }
 }
 
 #[cfg(test)]

@@ -71,6 +71,24 @@ fn every_box_is_a_native_unticked_checkbox_with_its_label_and_description() {
 }
 
 #[wasm_bindgen_test]
+fn guardian_mode_shows_one_unticked_box_naming_the_child_and_no_age_question() {
+    let n = notice("Stay in touch");
+    let v = view::build_guardian("g1", &n, &i18n::EN, "k***@example.org", &["a".to_string()], "/notices/newsletter");
+    dom::document().body().unwrap().append_child(&v.root).unwrap();
+    assert!(v.age.is_none());
+    assert_eq!(v.purposes.len(), 1);
+    assert!(!v.purposes[0].checkbox.checked());
+    let label = v.root.query_selector("label[for='g1-p0']").unwrap().unwrap().text_content().unwrap();
+    assert!(label.contains("k***@example.org"), "{label}");
+    let shown: Vec<String> = {
+        let nodes = v.root.query_selector_all(".cw-purpose strong").unwrap();
+        (0..nodes.length()).map(|i| nodes.item(i).unwrap().text_content().unwrap()).collect()
+    };
+    assert_eq!(shown, ["Label a"], "only what the child asked for is listed above the box");
+    v.root.remove();
+}
+
+#[wasm_bindgen_test]
 fn notice_text_is_escaped_not_interpreted() {
     let v = mounted(&notice("<img src=x onerror=\"window.pwned=1\"><script>window.pwned=1</script>"));
     assert!(v.root.query_selector("img, script").unwrap().is_none());
@@ -82,11 +100,12 @@ fn notice_text_is_escaped_not_interpreted() {
 fn the_minor_state_shows_the_child_wording_and_the_guardian_field() {
     let n = notice("Stay in touch");
     let v = mounted(&n);
-    assert!(v.guardian_box.has_attribute("hidden"));
+    let age = v.age.as_ref().expect("the age question");
+    assert!(age.guardian_box.has_attribute("hidden"));
     view::set_minor(&v, &n, true);
     assert_eq!(v.purposes[0].text.text_content().unwrap(), "Child text a");
-    assert!(!v.guardian_box.has_attribute("hidden"));
-    assert!(!v.child_note.has_attribute("hidden"));
+    assert!(!age.guardian_box.has_attribute("hidden"));
+    assert!(!age.child_note.has_attribute("hidden"));
     view::set_minor(&v, &n, false);
     assert_eq!(v.purposes[0].text.text_content().unwrap(), "Adult text a");
     v.root.remove();

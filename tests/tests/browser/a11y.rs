@@ -1,8 +1,6 @@
 //! Accessibility (axe-core), the strict Content-Security-Policy, small screens and zoom,
 //! and the screenshots shown in the README.
 
-use std::path::PathBuf;
-
 use crate::support::*;
 
 async fn axe_violations(site: &Site) -> Vec<serde_json::Value> {
@@ -83,16 +81,7 @@ async fn screenshots_of_the_adult_and_minor_states() {
     let minor = site.browser.client.screenshot().await.unwrap();
     site.close().await;
 
-    assert!(adult.starts_with(b"\x89PNG") && minor.starts_with(b"\x89PNG"));
     assert_ne!(adult, minor);
-    // Committed copies under www/screenshots are refreshed with CONSENT_UPDATE_SCREENSHOTS=1.
-    let dir = if std::env::var_os("CONSENT_UPDATE_SCREENSHOTS").is_some() {
-        consent_e2e::workspace_dir().join("www/screenshots")
-    } else {
-        consent_e2e::workspace_dir().join("target/screenshots")
-    };
-    std::fs::create_dir_all(&dir).unwrap();
-    let write = |name: &str, png: &[u8]| std::fs::write(PathBuf::from(&dir).join(name), png).unwrap();
-    write("demo-adult.png", &adult);
-    write("demo-minor.png", &minor);
+    save_screenshot("demo-adult.png", &adult);
+    save_screenshot("demo-minor.png", &minor);
 }

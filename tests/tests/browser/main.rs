@@ -6,4 +6,5 @@
 
 mod a11y;
 mod flows;
+mod lifecycle;
 mod support;

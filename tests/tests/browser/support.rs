@@ -30,10 +30,15 @@ impl Site {
     }
 
     pub async fn start_sized(width: u32, height: u32) -> Site {
+        Site::start_with(width, height, &[]).await
+    }
+
+    /// With extra `serve` flags (an SMTP sink, for instance).
+    pub async fn start_with(width: u32, height: u32, args: &[&str]) -> Site {
         let widget = consent_e2e::workspace_dir().join("www/widget/widget.js");
         assert!(widget.exists(), "{} is missing: build the widget with `cargo xtask dist`", widget.display());
         let data = tempfile::tempdir().unwrap();
-        let verifier = VerifierProcess::start(data.path(), &[], &[]).unwrap();
+        let verifier = VerifierProcess::start(data.path(), args, &[]).unwrap();
         let browser = Browser::start_sized(width, height).await.unwrap();
         Site { verifier, browser, _data: data }
     }
@@ -73,6 +78,21 @@ impl Site {
         self.text(".cw-alert").await
     }
 
+    /// Opens any page of the verifier (a mail link) and waits for `ready`.
+    pub async fn visit(&self, url: &str, ready: &str) {
+        self.browser.client.goto(url).await.unwrap();
+        self.browser.wait_until(ready, WAIT).await.unwrap();
+    }
+
+    /// Status of the only lead.
+    pub async fn only_status(&self) -> String {
+        let url = format!("sqlite://{}?mode=ro", self.verifier.data_dir.join("consent.db").display());
+        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        let s: String = sqlx::query_scalar("SELECT status FROM leads").fetch_one(&pool).await.unwrap();
+        pool.close().await;
+        s
+    }
+
     /// Every lead the verifier stored.
     pub async fn stored(&self) -> Vec<Stored> {
         let url = format!("sqlite://{}?mode=ro", self.verifier.data_dir.join("consent.db").display());
@@ -97,4 +117,17 @@ impl Site {
     pub async fn close(self) {
         self.browser.close().await.unwrap();
     }
+}
+
+/// Writes a screenshot to target/screenshots (and, with CONSENT_UPDATE_SCREENSHOTS=1, to the
+/// committed copies in www/screenshots).
+pub fn save_screenshot(name: &str, png: &[u8]) {
+    assert!(png.starts_with(b"\x89PNG"));
+    let dir = if std::env::var_os("CONSENT_UPDATE_SCREENSHOTS").is_some() {
+        consent_e2e::workspace_dir().join("www/screenshots")
+    } else {
+        consent_e2e::workspace_dir().join("target/screenshots")
+    };
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(name), png).unwrap();
 }

@@ -12,9 +12,10 @@ use serde::Deserialize;
 use super::{json_body, request_origin};
 use crate::intake::{Checked, check_receipt};
 use crate::keys::lead_id;
+use crate::lifecycle::{confirmation_mail, contact_hash, guardian_mail, new_token};
 use crate::problem::ApiError;
 use crate::state::AppState;
-use crate::store::{AcceptOutcome, NewLead};
+use crate::store::{AcceptOutcome, NewLead, status};
 
 /// Most extra form fields, and their sizes.
 const MAX_FIELDS: usize = 32;
@@ -34,13 +35,13 @@ pub(crate) fn initial_status(checked: &Checked) -> &'static str {
     let c = checked.receipt.claims();
     if c.granted().next().is_none() {
         // Nothing to confirm or approve: the refusal itself is the record.
-        "refused"
+        status::REFUSED
     } else if c.age.minor {
-        "awaiting_guardian"
+        status::AWAITING_GUARDIAN
     } else if checked.notice.double_opt_in {
-        "pending_confirmation"
+        status::PENDING_CONFIRMATION
     } else {
-        "active"
+        status::ACTIVE
     }
 }
 
@@ -75,6 +76,39 @@ pub(crate) async fn post_lead(
     }
     .sign(keys.active());
     let granted: Vec<String> = c.granted().map(str::to_string).collect();
+    let email = checked.receipt.email();
+    // The mails this status needs go to the outbox in the lead's own transaction.
+    let (mut tokens, mut mails) = (Vec::new(), Vec::new());
+    if status != status::REFUSED {
+        let (unsubscribe, row) = new_token("unsubscribe", None)?;
+        tokens.push(row);
+        match (status, email, checked.receipt.guardian()) {
+            (status::PENDING_CONFIRMATION, Some(to), _) => {
+                let (mail, row) = confirmation_mail(&state, &checked.notice, to.as_str(), &granted, &unsubscribe, now)?;
+                tokens.push(row);
+                mails.push(mail);
+            }
+            (status::AWAITING_GUARDIAN, Some(child), Some(guardian)) => {
+                let (mail, row) = guardian_mail(
+                    &state,
+                    &checked.notice,
+                    guardian.as_str(),
+                    child.as_str(),
+                    &granted,
+                    &unsubscribe,
+                    now,
+                )?;
+                tokens.push(row);
+                mails.push(mail);
+            }
+            (status::PENDING_CONFIRMATION | status::AWAITING_GUARDIAN, _, _) => {
+                tracing::warn!(
+                    "a lead waits for a mail but has no e-mail address to send it to (SMS is not implemented)"
+                );
+            }
+            _ => {}
+        }
+    }
     let lead = NewLead {
         id: lead_id.clone(),
         jti: c.jti.clone(),
@@ -95,6 +129,10 @@ pub(crate) async fn post_lead(
         visitor_key: b64::encode(checked.receipt.key().as_bytes()),
         status: status.to_string(),
         created_at: now,
+        signed_at: c.iat,
+        contact_hash: email.map(|e| contact_hash(&state, e)),
+        tokens,
+        mails,
         events: vec![(
             "accepted".to_string(),
             serde_json::json!({
@@ -107,12 +145,21 @@ pub(crate) async fn post_lead(
             }),
         )],
     };
+    let queued_mail = !lead.mails.is_empty();
     match state.writer.accept(lead).await? {
         AcceptOutcome::Accepted => {
+            if queued_mail {
+                state.mail_wake.notify_one();
+            }
             tracing::info!(lead = %lead_id, status, "lead accepted");
             Ok((StatusCode::CREATED, Json(serde_json::json!({"lead_id": lead_id, "status": status, "seal": seal})))
                 .into_response())
         }
         AcceptOutcome::Replay => Err(VerifyError::Replay.into()),
+        AcceptOutcome::Suppressed => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "suppressed",
+            "this contact withdrew this consent after the receipt was signed; a new consent is needed",
+        )),
     }
 }

@@ -1,11 +1,16 @@
 //! The HTTP API: one file per endpoint, assembled by [`router`].
 
+mod confirm;
 mod errors;
+mod guardian;
 mod health;
 mod jwks;
 mod leads;
+mod lifepages;
 mod notices;
 mod pages;
+mod unsubscribe;
+mod withdrawals;
 
 pub use pages::{CSP, esc, page, render_notice};
 
@@ -41,6 +46,8 @@ pub fn router(state: AppState) -> Router {
     let browser_api = Router::new()
         .route("/v1/notices/{id}", get(notices::get_notice))
         .route("/v1/leads", post(leads::post_lead))
+        .route("/v1/guardian-approvals", post(guardian::approve))
+        .route("/v1/withdrawals", post(withdrawals::post))
         .layer(cors);
 
     let public = Router::new()
@@ -56,6 +63,12 @@ pub fn router(state: AppState) -> Router {
         .route("/errors", get(errors::index))
         .route("/errors/{code}", get(errors::page))
         .route("/notices/{id}", get(pages::notice_page))
+        .route("/confirm/{token}", get(confirm::page).post(confirm::confirm))
+        .route("/confirm/{token}/resend", post(confirm::resend))
+        .route("/confirm/{token}/decline", post(confirm::decline))
+        .route("/guardian/{token}", get(guardian::page))
+        .route("/unsubscribe/{token}", get(unsubscribe::page).post(unsubscribe::withdraw))
+        .route("/v1/unsubscribe/{token}", post(unsubscribe::one_click))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz));
     // The static site (demo, guide, widget) answers what no route does.

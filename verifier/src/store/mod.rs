@@ -5,6 +5,7 @@
 //! through the [`Writer`], which commits in groups so that many acknowledged writes share
 //! one fsync.
 
+pub mod ops;
 mod writer;
 
 use std::path::Path;
@@ -18,7 +19,8 @@ use sqlx::{AnyPool, Executor, Row};
 
 use crate::notices::NoticeEntry;
 
-pub use writer::{AcceptOutcome, NewLead, Writer, WriterTask};
+pub use ops::{GuardianDecision, LeadRef, LifeOp, LifeOutcome, status};
+pub use writer::{AcceptOutcome, NewLead, NewToken, Writer, WriterTask};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -76,7 +78,72 @@ pub struct LeadRecord {
     pub created_at: i64,
 }
 
+/// A token and the lead it belongs to, for rendering the page a link opens.
+#[derive(Debug, Clone)]
+pub struct TokenLead {
+    /// `confirm`, `guardian` or `unsubscribe`.
+    pub purpose: String,
+    /// Expiry.
+    pub expires_at: Option<i64>,
+    /// When it was used.
+    pub used_at: Option<i64>,
+    /// The lead.
+    pub lead_id: String,
+    /// Its receipt id.
+    pub jti: String,
+    /// Its status.
+    pub status: String,
+    /// Notice id, version digest and language shown.
+    pub notice_id: String,
+    /// Digest.
+    pub notice_digest: String,
+    /// Language.
+    pub notice_lang: String,
+    /// Purposes granted now.
+    pub granted: Vec<String>,
+    /// Contact e-mail.
+    pub email: Option<String>,
+    /// Guardian e-mail, for a minor.
+    pub guardian_email: Option<String>,
+}
+
 impl Store {
+    /// The token with this hash and its lead, if both exist.
+    pub async fn token_lead(&self, hash: &str) -> Result<Option<TokenLead>, StoreError> {
+        let row = sqlx::query(
+            "SELECT t.purpose, t.expires_at, t.used_at, l.id, l.jti, l.status, l.notice_id, l.notice_digest, \
+             l.notice_lang, l.granted, l.email, l.guardian_email \
+             FROM tokens t JOIN leads l ON l.id = t.lead_id WHERE t.hash = $1",
+        )
+        .bind(hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(r) = row else { return Ok(None) };
+        Ok(Some(TokenLead {
+            purpose: r.try_get("purpose")?,
+            expires_at: r.try_get("expires_at")?,
+            used_at: r.try_get("used_at")?,
+            lead_id: r.try_get("id")?,
+            jti: r.try_get("jti")?,
+            status: r.try_get("status")?,
+            notice_id: r.try_get("notice_id")?,
+            notice_digest: r.try_get("notice_digest")?,
+            notice_lang: r.try_get("notice_lang")?,
+            granted: serde_json::from_str(&r.try_get::<String, _>("granted")?).unwrap_or_default(),
+            email: r.try_get("email")?,
+            guardian_email: r.try_get("guardian_email")?,
+        }))
+    }
+
+    /// A lead by its receipt id: `(lead id, visitor key)`.
+    pub async fn lead_by_jti(&self, jti: &str) -> Result<Option<(String, String)>, StoreError> {
+        let row = sqlx::query("SELECT id, visitor_key FROM leads WHERE jti = $1")
+            .bind(jti)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| Ok::<_, sqlx::Error>((r.try_get("id")?, r.try_get("visitor_key")?))).transpose()?)
+    }
+
     /// Connects (creating a SQLite file and its directory if needed) and migrates.
     pub async fn connect(url: &str) -> anyhow::Result<Store> {
         sqlx::any::install_default_drivers();

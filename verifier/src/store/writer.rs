@@ -6,13 +6,17 @@
 //! durable at a rate no per-request transaction reaches. On PostgreSQL the same batching
 //! saves round trips, and the `FOR UPDATE` on the chain head orders replicas' batches.
 
+use std::collections::{HashMap, HashSet};
+
 use consent_receipt::event_hash;
 use consent_receipt::notice::canonical_json;
 use sqlx::AnyConnection;
 use sqlx::{AnyPool, Row};
 use tokio::sync::{mpsc, oneshot};
 
+use super::ops::{LifeOp, LifeOutcome, apply_life};
 use super::{Backend, Store, StoreError};
+use crate::mail::OutgoingMail;
 
 /// Most writes committed together.
 const MAX_BATCH: usize = 512;
@@ -58,8 +62,27 @@ pub struct NewLead {
     pub status: String,
     /// Acceptance time.
     pub created_at: i64,
+    /// The receipt's `iat`: a withdrawal after it wins over it.
+    pub signed_at: i64,
+    /// Keyed hash of the normalised e-mail (suppression list, withdrawal by contact).
+    pub contact_hash: Option<String>,
     /// Events to append: kind and data.
     pub events: Vec<(String, serde_json::Value)>,
+    /// Tokens its mails carry (hashes only).
+    pub tokens: Vec<NewToken>,
+    /// Mails to queue in the same transaction.
+    pub mails: Vec<OutgoingMail>,
+}
+
+/// A token to store: only its hash.
+#[derive(Debug, Clone)]
+pub struct NewToken {
+    /// SHA-256 of the token, base64url.
+    pub hash: String,
+    /// `confirm`, `guardian` or `unsubscribe`.
+    pub purpose: &'static str,
+    /// Expiry, if any.
+    pub expires_at: Option<i64>,
 }
 
 /// What became of a lead submitted to the writer.
@@ -69,14 +92,19 @@ pub enum AcceptOutcome {
     Accepted,
     /// A lead with this `jti` already exists (rule 10): nothing was written.
     Replay,
+    /// The contact withdrew a granted purpose after this receipt was signed: an old
+    /// receipt cannot undo a withdrawal. Nothing was written.
+    Suppressed,
 }
 
 enum Op {
     Accept(Box<NewLead>),
+    Life(Box<(LifeOp, i64)>),
 }
 
 enum OpResult {
     Accept(AcceptOutcome),
+    Life(LifeOutcome),
 }
 
 struct Job {
@@ -122,6 +150,15 @@ impl Writer {
     pub async fn accept(&self, lead: NewLead) -> Result<AcceptOutcome, StoreError> {
         match self.submit(Op::Accept(Box::new(lead))).await? {
             OpResult::Accept(outcome) => Ok(outcome),
+            OpResult::Life(_) => Err(StoreError::WriterGone),
+        }
+    }
+
+    /// Applies a life-cycle transition at time `now`; returns once it is committed.
+    pub async fn life(&self, op: LifeOp, now: i64) -> Result<LifeOutcome, StoreError> {
+        match self.submit(Op::Life(Box::new((op, now)))).await? {
+            OpResult::Life(outcome) => Ok(outcome),
+            OpResult::Accept(_) => Err(StoreError::WriterGone),
         }
     }
 }
@@ -184,7 +221,7 @@ async fn run(store: Store, mut rx: mpsc::Receiver<Job>, mut stop: oneshot::Recei
 }
 
 /// The chain head, as read under the batch's lock.
-struct Chain {
+pub(super) struct Chain {
     seq: i64,
     hash: String,
 }
@@ -209,13 +246,22 @@ async fn apply(store: &Store, jobs: &[Job]) -> Result<Vec<OpResult>, sqlx::Error
     let mut events = Vec::new();
     let leads: Vec<&NewLead> = jobs
         .iter()
-        .map(|j| match &j.op {
-            Op::Accept(lead) => &**lead,
+        .filter_map(|j| match &j.op {
+            Op::Accept(lead) => Some(&**lead),
+            Op::Life(_) => None,
         })
         .collect();
-    let outcomes = insert_leads(&mut tx, &mut chain, &leads, &mut events).await?;
+    let mut accepted = insert_leads(&mut tx, &mut chain, &leads, &mut events).await?.into_iter();
+    let mut results = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        results.push(match &job.op {
+            Op::Accept(_) => OpResult::Accept(accepted.next().unwrap_or(AcceptOutcome::Replay)),
+            Op::Life(op) => {
+                OpResult::Life(apply_life(&mut tx, &mut chain, &op.0, &mut events, store.backend, op.1).await?)
+            }
+        });
+    }
     insert_events(&mut tx, &events).await?;
-    let results = outcomes.into_iter().map(OpResult::Accept).collect();
     if chain.seq != start {
         sqlx::query("UPDATE chain_head SET seq = $1, hash = $2 WHERE id = 1")
             .bind(chain.seq)
@@ -228,7 +274,7 @@ async fn apply(store: &Store, jobs: &[Job]) -> Result<Vec<OpResult>, sqlx::Error
 }
 
 /// An event ready to insert, its hash computed in chain order.
-struct EventRow {
+pub(super) struct EventRow {
     seq: i64,
     lead_id: Option<String>,
     kind: String,
@@ -239,7 +285,7 @@ struct EventRow {
 }
 
 impl Chain {
-    fn append(
+    pub(super) fn append(
         &mut self,
         lead_id: Option<&str>,
         kind: &str,
@@ -294,7 +340,34 @@ fn placeholders(rows: usize, cols: usize) -> String {
     s
 }
 
-const LEAD_COLUMNS: usize = 20;
+const LEAD_COLUMNS: usize = 21;
+
+/// Withdrawals still in force for the contacts of a batch, by (contact, notice).
+async fn suppressions_for(
+    conn: &mut AnyConnection,
+    leads: &[&NewLead],
+) -> Result<HashMap<(String, String), Vec<(String, i64)>>, sqlx::Error> {
+    let hashes: Vec<&str> = leads.iter().filter_map(|l| l.contact_hash.as_deref()).collect();
+    let mut found: HashMap<(String, String), Vec<(String, i64)>> = HashMap::new();
+    for chunk in hashes.chunks(256) {
+        let sql = format!(
+            "SELECT contact_hash, notice_id, purpose, created_at FROM suppressions \
+             WHERE lifted_at IS NULL AND contact_hash IN ({})",
+            (1..=chunk.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+        );
+        let mut q = sqlx::query(&sql);
+        for h in chunk {
+            q = q.bind(*h);
+        }
+        for row in q.fetch_all(&mut *conn).await? {
+            found
+                .entry((row.try_get("contact_hash")?, row.try_get("notice_id")?))
+                .or_default()
+                .push((row.try_get("purpose")?, row.try_get("created_at")?));
+        }
+    }
+    Ok(found)
+}
 
 async fn insert_leads(
     conn: &mut AnyConnection,
@@ -303,10 +376,32 @@ async fn insert_leads(
     events: &mut Vec<EventRow>,
 ) -> Result<Vec<AcceptOutcome>, sqlx::Error> {
     // A jti twice in one batch: only its first submission can be new.
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = HashSet::new();
     let fresh: Vec<bool> = leads.iter().map(|l| seen.insert(l.jti.as_str())).collect();
-    let candidates: Vec<&NewLead> = leads.iter().zip(&fresh).filter(|(_, f)| **f).map(|(l, _)| *l).collect();
-    let mut inserted = std::collections::HashSet::new();
+    let suppressed = if leads.iter().any(|l| l.contact_hash.is_some()) {
+        suppressions_for(conn, leads).await?
+    } else {
+        HashMap::new()
+    };
+    // Per lead: refused by a later withdrawal, or the withdrawals its fresh grant lifts.
+    let mut blocked = vec![false; leads.len()];
+    let mut lifts: Vec<Vec<String>> = vec![Vec::new(); leads.len()];
+    for (i, lead) in leads.iter().enumerate() {
+        let Some(hash) = &lead.contact_hash else { continue };
+        let Some(rows) = suppressed.get(&(hash.clone(), lead.notice_id.clone())) else { continue };
+        for (purpose, since) in rows {
+            if lead.granted.iter().any(|g| g == purpose) {
+                if lead.signed_at <= *since {
+                    blocked[i] = true;
+                } else {
+                    lifts[i].push(purpose.clone());
+                }
+            }
+        }
+    }
+    let candidates: Vec<&NewLead> =
+        leads.iter().enumerate().filter(|(i, _)| fresh[*i] && !blocked[*i]).map(|(_, l)| *l).collect();
+    let mut inserted = HashSet::new();
     let mut offset = 0;
     for size in chunk_sizes(candidates.len()) {
         let chunk = &candidates[offset..offset + size];
@@ -314,7 +409,7 @@ async fn insert_leads(
         let sql = format!(
             "INSERT INTO leads (id, jti, notice_id, notice_version, notice_lang, notice_digest, receipt, \
              receipt_sha256, seal, email, phone, minor, guardian_email, granted, fields, origin, visitor_key, \
-             status, created_at, last_contact_at) VALUES {} ON CONFLICT (jti) DO NOTHING RETURNING jti",
+             status, created_at, last_contact_at, contact_hash) VALUES {} ON CONFLICT (jti) DO NOTHING RETURNING jti",
             placeholders(size, LEAD_COLUMNS)
         );
         let mut q = sqlx::query(&sql);
@@ -339,24 +434,92 @@ async fn insert_leads(
                 .bind(l.visitor_key.clone())
                 .bind(l.status.clone())
                 .bind(l.created_at)
-                .bind(l.created_at);
+                .bind(l.created_at)
+                .bind(l.contact_hash.clone());
         }
         for row in q.fetch_all(&mut *conn).await? {
             inserted.insert(row.try_get::<String, _>("jti")?);
         }
     }
     let mut outcomes = Vec::with_capacity(leads.len());
-    for (lead, first) in leads.iter().zip(fresh) {
-        if first && inserted.contains(&lead.jti) {
+    let (mut tokens, mut mails) = (Vec::new(), Vec::new());
+    for (i, lead) in leads.iter().enumerate() {
+        if blocked[i] {
+            outcomes.push(AcceptOutcome::Suppressed);
+        } else if fresh[i] && inserted.contains(&lead.jti) {
             for (kind, data) in &lead.events {
                 events.push(chain.append(Some(&lead.id), kind, data, lead.created_at)?);
             }
+            if !lifts[i].is_empty() {
+                super::ops::lift_suppressions(conn, lead, &lifts[i]).await?;
+                let data = serde_json::json!({"purposes": lifts[i], "receipt_jti": lead.jti});
+                events.push(chain.append(Some(&lead.id), "suppression_lifted", &data, lead.created_at)?);
+            }
+            tokens.extend(lead.tokens.iter().map(|t| (*lead, t)));
+            mails.extend(lead.mails.iter().map(|m| (lead.id.as_str(), m, lead.created_at)));
             outcomes.push(AcceptOutcome::Accepted);
         } else {
             outcomes.push(AcceptOutcome::Replay);
         }
     }
+    insert_tokens(conn, &tokens.iter().map(|(l, t)| (l.id.as_str(), *t, l.created_at)).collect::<Vec<_>>()).await?;
+    insert_mails(conn, &mails).await?;
     Ok(outcomes)
+}
+
+/// Stores token hashes: `(lead id, token, created at)`.
+pub(super) async fn insert_tokens(
+    conn: &mut AnyConnection,
+    tokens: &[(&str, &NewToken, i64)],
+) -> Result<(), sqlx::Error> {
+    let mut offset = 0;
+    for size in chunk_sizes(tokens.len()) {
+        let sql = format!(
+            "INSERT INTO tokens (hash, lead_id, purpose, created_at, expires_at) VALUES {}",
+            placeholders(size, 5)
+        );
+        let mut q = sqlx::query(&sql);
+        for (lead_id, t, at) in &tokens[offset..offset + size] {
+            q = q.bind(t.hash.clone()).bind(lead_id.to_string()).bind(t.purpose).bind(*at).bind(t.expires_at);
+        }
+        offset += size;
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Queues composed mails: `(lead id, mail, created at)`.
+pub(super) async fn insert_mails(
+    conn: &mut AnyConnection,
+    mails: &[(&str, &OutgoingMail, i64)],
+) -> Result<(), sqlx::Error> {
+    let mut offset = 0;
+    for size in chunk_sizes(mails.len()) {
+        let sql = format!(
+            "INSERT INTO outbox (id, lead_id, kind, message_id, envelope_from, recipient, message, link, created_at, \
+             attempts, next_attempt_at, claimed_until) VALUES {}",
+            placeholders(size, 12)
+        );
+        let mut q = sqlx::query(&sql);
+        for (lead_id, m, at) in &mails[offset..offset + size] {
+            q = q
+                .bind(m.id.clone())
+                .bind(lead_id.to_string())
+                .bind(m.kind.clone())
+                .bind(m.message_id.clone())
+                .bind(m.from.clone())
+                .bind(m.to.clone())
+                .bind(m.message.clone())
+                .bind(m.link.clone())
+                .bind(*at)
+                .bind(0i64)
+                .bind(*at)
+                .bind(0i64);
+        }
+        offset += size;
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
 }
 
 const EVENT_COLUMNS: usize = 7;

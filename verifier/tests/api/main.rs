@@ -4,8 +4,10 @@
 #![allow(clippy::unwrap_used)] // tests unwrap: a failure is the test failing
 
 mod cli;
+mod crash;
 mod helpers;
 mod http;
+mod lifecycle;
 mod notices;
 mod restart;
 mod robustness;

@@ -1,0 +1,154 @@
+//! Mail: composing messages (lettre) for the outbox, and the transports that send them.
+//!
+//! Messages are composed when the event that needs them happens and stored, whole, in the
+//! outbox in the same transaction; the [`worker`] sends them later. So a crash between
+//! the two never loses a mail, and the worker needs nothing but the stored bytes.
+
+pub mod templates;
+pub mod worker;
+
+use anyhow::Context;
+use lettre::address::Envelope;
+use lettre::message::header::{HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{Address, AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+use crate::config::{MailConfig, MailTransport, SmtpTls};
+use crate::keys::random_id;
+
+pub use templates::Rendered;
+
+/// A composed mail, ready for the outbox.
+#[derive(Debug, Clone)]
+pub struct OutgoingMail {
+    /// Outbox row id (also in the Message-ID).
+    pub id: String,
+    /// What it is for (`confirmation`, `guardian_request`).
+    pub kind: String,
+    /// `<id@host>`.
+    pub message_id: String,
+    /// Envelope sender.
+    pub from: String,
+    /// Envelope recipient.
+    pub to: String,
+    /// The whole RFC 5322 message.
+    pub message: String,
+    /// The link it carries (logged by the file transport, for the demo).
+    pub link: String,
+}
+
+/// Builds the MIME message: multipart/alternative text + HTML, the controller as sender
+/// name, a Message-ID, and RFC 8058 one-click unsubscribe headers.
+pub fn compose(
+    config: &MailConfig,
+    sender_name: &str,
+    to: &str,
+    kind: &str,
+    words: Rendered,
+    link: &str,
+    unsubscribe_post_url: &str,
+) -> anyhow::Result<OutgoingMail> {
+    let id = random_id().context("random source")?;
+    let host = config.from.split('@').nth(1).unwrap_or("localhost");
+    let message_id = format!("<{id}@{host}>");
+    let from: Address =
+        config.from.parse().with_context(|| format!("--mail-from `{}` is not an address", config.from))?;
+    let to_address: Address = to.parse().context("recipient address")?;
+    let message = Message::builder()
+        .from(Mailbox::new(Some(sender_name.to_string()), from.clone()))
+        .to(Mailbox::new(None, to_address.clone()))
+        .subject(words.subject)
+        .message_id(Some(message_id.clone()))
+        .raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("List-Unsubscribe"),
+            format!("<{unsubscribe_post_url}>"),
+        ))
+        .raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+            "List-Unsubscribe=One-Click".to_string(),
+        ))
+        .multipart(MultiPart::alternative_plain_html(words.text, words.html))
+        .context("building the message")?;
+    let message = String::from_utf8(message.formatted()).context("lettre produced non-ASCII")?;
+    Ok(OutgoingMail {
+        id,
+        kind: kind.to_string(),
+        message_id,
+        from: from.to_string(),
+        to: to_address.to_string(),
+        message,
+        link: link.to_string(),
+    })
+}
+
+/// Why a send failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    /// Worth retrying (network, 4xx).
+    #[error("temporary failure: {0}")]
+    Transient(String),
+    /// The server refused the message for good (5xx).
+    #[error("permanent failure: {0}")]
+    Permanent(String),
+}
+
+/// Where mail goes.
+#[derive(Debug, Clone)]
+pub enum Transport {
+    /// `.eml` files in a directory (the demo default).
+    File(AsyncFileTransport<Tokio1Executor>, std::path::PathBuf),
+    /// An SMTP server.
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+}
+
+impl Transport {
+    /// The transport the configuration asks for.
+    pub fn from_config(c: &MailConfig) -> anyhow::Result<Transport> {
+        match c.transport {
+            MailTransport::File => {
+                std::fs::create_dir_all(&c.outbox_dir)
+                    .with_context(|| format!("creating the mail outbox {}", c.outbox_dir.display()))?;
+                Ok(Transport::File(AsyncFileTransport::new(&c.outbox_dir), c.outbox_dir.clone()))
+            }
+            MailTransport::Smtp => {
+                let host = c.smtp_host.as_deref().context("--smtp-host is required with --mail-transport smtp")?;
+                let builder = match c.smtp_tls {
+                    SmtpTls::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host)
+                        .with_context(|| format!("SMTP relay {host}"))?,
+                    SmtpTls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(host)
+                        .with_context(|| format!("SMTP relay {host}"))?,
+                    SmtpTls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host),
+                };
+                let mut builder = builder.port(c.smtp_port).timeout(Some(std::time::Duration::from_secs(30)));
+                if let (Some(user), Some(password)) = (&c.smtp_username, &c.smtp_password) {
+                    builder = builder.credentials(Credentials::new(user.clone(), password.expose().to_string()));
+                }
+                Ok(Transport::Smtp(builder.build()))
+            }
+        }
+    }
+
+    /// Sends stored message bytes to the envelope recipient.
+    pub async fn send(&self, from: &str, to: &str, message: &str, link: &str, kind: &str) -> Result<(), SendError> {
+        let envelope = Envelope::new(
+            Some(from.parse().map_err(|e| SendError::Permanent(format!("sender: {e}")))?),
+            vec![to.parse().map_err(|e| SendError::Permanent(format!("recipient: {e}")))?],
+        )
+        .map_err(|e| SendError::Permanent(e.to_string()))?;
+        match self {
+            Transport::File(t, dir) => {
+                let id =
+                    t.send_raw(&envelope, message.as_bytes()).await.map_err(|e| SendError::Transient(e.to_string()))?;
+                // The demo has no mail server: the link goes to the log (never the address).
+                tracing::info!(kind, file = %dir.join(format!("{id}.eml")).display(), link, "mail written to the outbox folder");
+                Ok(())
+            }
+            Transport::Smtp(t) => match t.send_raw(&envelope, message.as_bytes()).await {
+                Ok(_) => Ok(()),
+                Err(e) if e.is_permanent() => Err(SendError::Permanent(e.to_string())),
+                Err(e) => Err(SendError::Transient(e.to_string())),
+            },
+        }
+    }
+}
