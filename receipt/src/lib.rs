@@ -12,6 +12,8 @@
 //!   its RFC 8785 canonical JSON, which the receipt names.
 //! - [`SealClaims`] is the verifier's countersignature; [`verify_seal_of`] checks one
 //!   against a [`Jwks`] (the verifier's `/.well-known/jwks.json`).
+//! - [`ProofBundle`] is one lead's whole proof of consent; [`verify_bundle`] checks it
+//!   offline: receipts, seals, notice text, every event, checkpoint and export statement.
 //! - [`VerifyError`] has one variant per rule, each with a stable code.
 //!
 //! Checking a lead you bought, offline:
@@ -41,6 +43,7 @@ pub mod event;
 pub mod jwk;
 pub mod jws;
 pub mod notice;
+pub mod proof;
 pub mod receipt;
 pub mod seal;
 pub mod withdrawal;
@@ -50,6 +53,10 @@ pub use error::VerifyError;
 pub use event::{Event, GENESIS, event_hash};
 pub use jwk::{Jwk, Jwks, thumbprint};
 pub use notice::{Channel, Controller, LegalBasis, Notice, Purpose, age_of_digital_consent};
+pub use proof::{
+    BUNDLE_FORMAT, CHECKPOINT_TYP, CheckpointClaims, ProofBundle, ProofReport, STATEMENT_TYP, SealedReceipt,
+    StatementClaims, sign_statement, verify_bundle, verify_statement,
+};
 pub use receipt::{
     Age, Claims, Contact, Decision, Evidence, GuardianContact, GuardianFor, NoticeRef, RECEIPT_TYP, VerifiedReceipt,
     sha256_b64,

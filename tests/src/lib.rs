@@ -3,6 +3,7 @@
 //! run the real verifier binary.
 
 pub mod browser;
+pub mod db;
 pub mod fixtures;
 pub mod process;
 pub mod smtp;

@@ -72,6 +72,9 @@ impl VerifierProcess {
         if !args.contains(&"--www") {
             cmd.arg("--www").arg(ws.join("www"));
         }
+        if !args.contains(&"--database-url") {
+            cmd.arg("--database-url").arg(crate::db::database_url(data_dir));
+        }
         cmd.args(args)
             .env_remove("RUST_LOG")
             .envs(envs.iter().copied())

@@ -86,7 +86,7 @@ mod tests {
         (1..=n)
             .map(|seq| {
                 let data = serde_json::json!({"n": seq});
-                let hash = event_hash(seq, Some("l"), "k", &data, seq, &prev);
+                let hash = event_hash(seq, Some("l"), None, "k", &data, seq, &prev);
                 let e = Event {
                     seq,
                     lead_id: Some("l".into()),
@@ -94,6 +94,7 @@ mod tests {
                     data,
                     at: seq,
                     prev: prev.clone(),
+                    lead_prev: None,
                     hash: hash.clone(),
                 };
                 prev = hash;

@@ -39,13 +39,17 @@ enum Command {
     /// Manage signing keys
     #[command(subcommand)]
     Keys(KeysCommand),
-    /// Check a receipt, a seal, or a {"receipt", "seal"} pair offline
+    /// Check a proof bundle, a receipt, a seal, or a {"receipt", "seal"} pair offline
+    ///
+    /// A proof bundle (GET /v1/admin/leads/{id}/proof) is checked entirely: receipts, seal,
+    /// notice text, every event and the signed checkpoint; the command prints who consented
+    /// to what, under which text, and what happened since, or the first thing that fails.
     ///
     /// Exit status: 0 when it holds, 1 with the failed rule when it does not, 2 when the
     /// input cannot be read.
     Verify {
-        /// File with a compact receipt, a compact seal, or JSON with "receipt" and "seal"
-        /// ("-" reads standard input)
+        /// File with a proof bundle, a compact receipt, a compact seal, or JSON with
+        /// "receipt" and "seal" ("-" reads standard input)
         file: PathBuf,
         /// The seal returned by POST /v1/leads: a file with the compact seal or the whole
         /// JSON answer
@@ -68,6 +72,33 @@ enum Command {
     /// Check the event log
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Admin API keys
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Create an API key for the admin API; it is shown once
+    CreateKey {
+        /// What the key is for (e.g. crm)
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        settings: Box<Settings>,
+    },
+    /// Revoke an API key by id
+    RevokeKey {
+        /// The key id (the part after cwk_ and before the dot)
+        id: String,
+        #[command(flatten)]
+        settings: Box<Settings>,
+    },
+    /// List API keys (ids and names, never the keys)
+    ListKeys {
+        #[command(flatten)]
+        settings: Box<Settings>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -84,7 +115,8 @@ enum AuditCommand {
 
 #[derive(Debug, Subcommand)]
 enum KeysCommand {
-    /// Add a new signing key; it signs from the next start, older keys stay published
+    /// Add a new signing key; running verifiers sign with it within a minute (or at their
+    /// next start), older keys stay published for verification
     Rotate {
         /// Keys directory
         #[arg(long, env = "CONSENT_KEYS_DIR", default_value = "data/keys")]
@@ -118,6 +150,7 @@ pub fn main() -> ExitCode {
         Command::Keys(KeysCommand::List { keys_dir }) => run_or_report(list_keys(&keys_dir)),
         Command::Notices(NoticesCommand::Check { dir }) => run_or_report(check_notices(&dir)),
         Command::Audit(AuditCommand::Verify { config, settings }) => audit(config, *settings),
+        Command::Admin(cmd) => run_or_report(admin(cmd)),
         Command::Verify { file, seal, jwks, notice, aud } => {
             verify(&file, seal.as_deref(), jwks.as_deref(), notice.as_deref(), aud.as_deref())
         }
@@ -178,6 +211,47 @@ fn audit(config: Option<PathBuf>, flags: Settings) -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Runs `f` against the store the settings name.
+fn with_store<T>(
+    settings: Settings,
+    f: impl AsyncFnOnce(&crate::store::Store) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    let config = Config::resolve(settings)?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let store = crate::store::Store::connect(&config.database_url).await?;
+        let out = f(&store).await;
+        store.close().await;
+        out
+    })
+}
+
+fn admin(cmd: AdminCommand) -> anyhow::Result<()> {
+    let now = crate::clock::Clock::default().now();
+    match cmd {
+        AdminCommand::CreateKey { name, settings } => {
+            let (id, key) = with_store(*settings, async |s| crate::admin::create_key(s, &name, now).await)?;
+            println!("API key `{name}` (id {id}). It is shown only this once; keep it secret:\n\n  {key}\n");
+            println!("Use it as:  curl -H 'Authorization: Bearer {key}' http://127.0.0.1:8080/v1/admin/leads");
+        }
+        AdminCommand::RevokeKey { id, settings } => {
+            if with_store(*settings, async |s| Ok(crate::admin::revoke_key(s, &id, now).await?))? {
+                println!("Key {id} revoked.");
+            } else {
+                anyhow::bail!("no live key with id {id}");
+            }
+        }
+        AdminCommand::ListKeys { settings } => {
+            for (id, name, created, revoked) in with_store(*settings, async |s| Ok(crate::admin::list_keys(s).await?))?
+            {
+                let state = revoked.map_or("live".to_string(), |r| format!("revoked {}", rfc3339(r)));
+                println!("{id}  {name:<20} created {}  {state}", rfc3339(created));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn keygen(dir: &Path) -> anyhow::Result<()> {
@@ -294,6 +368,13 @@ fn verify(
         }
     };
     let input = input.trim();
+    if let Ok(bundle) = serde_json::from_str::<consent_receipt::ProofBundle>(input) {
+        return verify_proof(&bundle, jwks.as_ref());
+    }
+    if input.contains("\"consent-proof/v1\"") {
+        eprintln!("error: the bundle does not have the consent-proof/v1 shape");
+        return ExitCode::from(2);
+    }
     let (receipt, seal) = if input.starts_with('{') {
         match serde_json::from_str::<serde_json::Value>(input) {
             Ok(v) => (
@@ -390,6 +471,60 @@ fn verify(
     if receipt.is_none() && seal.is_none() {
         eprintln!("error: the JSON holds neither \"receipt\" nor \"seal\"");
         return ExitCode::from(2);
+    }
+    ExitCode::SUCCESS
+}
+
+fn verify_proof(bundle: &consent_receipt::ProofBundle, jwks: Option<&Jwks>) -> ExitCode {
+    let report = match consent_receipt::verify_bundle(bundle, jwks) {
+        Ok(r) => r,
+        Err(e) => return fail(&e),
+    };
+    let (id, version, lang, title) = &report.notice;
+    println!("Proof of consent for lead {} holds.", report.lead_id);
+    let who = [report.email.as_deref(), report.phone.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(", ");
+    println!("  who:     {who}");
+    println!("  shown:   notice {id} v{version} ({lang}) \"{title}\", exact text in the bundle");
+    println!("  when:    signed {} on {}", rfc3339(report.signed.0), report.signed.1);
+    for (p, label) in &report.granted {
+        println!("  granted: {p} — {label}");
+    }
+    for (p, label) in &report.refused {
+        println!("  refused: {p} — {label}");
+    }
+    if let Some(parent) = report.minor {
+        match parent {
+            Some(t) => println!("  minor:   a holder of parental responsibility agreed at {}", rfc3339(t)),
+            None => println!("  minor:   no parent's agreement"),
+        }
+    }
+    match report.confirmed {
+        Some(t) => println!("  double opt-in confirmed at {}", rfc3339(t)),
+        None => println!("  double opt-in not confirmed"),
+    }
+    for (t, purposes) in &report.withdrawals {
+        println!("  WITHDRAWN at {}: {}", rfc3339(*t), purposes.join(", "));
+    }
+    println!("  status at export: {}", report.status);
+    println!(
+        "  history: {}",
+        report.history.iter().map(|(t, k)| format!("{k} ({})", rfc3339(*t))).collect::<Vec<_>>().join(" → ")
+    );
+    println!(
+        "  covered by checkpoint of {} events at {}; signed by key(s) {}",
+        report.checkpoint.0,
+        rfc3339(report.checkpoint.1),
+        report
+            .kids
+            .iter()
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    if jwks.is_none() {
+        println!("  (checked against the key set inside the bundle; give --jwks <url> to check who signed)");
     }
     ExitCode::SUCCESS
 }

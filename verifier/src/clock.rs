@@ -32,29 +32,45 @@ impl Clock {
 
 /// Seconds since the epoch as an RFC 3339 UTC time, e.g. `2026-11-27T22:55:41Z`.
 pub fn rfc3339(secs: i64) -> String {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    time::OffsetDateTime::from_unix_timestamp(secs)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_else(|| format!("@{secs}"))
+}
+
+/// A time given by a person or a program: RFC 3339 (`2026-11-27T22:55:41Z`,
+/// `2026-11-27T23:55:41+01:00`), a bare date (`2026-11-27`, midnight UTC), or Unix seconds.
+pub fn parse_time(text: &str) -> Option<i64> {
+    let text = text.trim();
+    if let Ok(secs) = text.parse::<i64>() {
+        return Some(secs);
+    }
+    if let Ok(t) = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339) {
+        return Some(t.unix_timestamp());
+    }
+    let date = time::Date::parse(text, time::macros::format_description!("[year]-[month]-[day]")).ok()?;
+    Some(date.midnight().assume_utc().unix_timestamp())
 }
 
 #[cfg(test)]
 mod tests {
-    use super::rfc3339;
+    use super::{parse_time, rfc3339};
 
     #[test]
     fn times_print_as_rfc_3339() {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
         assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(rfc3339(1_795_821_741), "2026-11-27T23:22:21Z");
+    }
+
+    #[test]
+    fn admin_filters_take_rfc_3339_dates_or_unix_seconds() {
+        assert_eq!(parse_time("2026-11-27T23:22:21Z"), Some(1_795_821_741));
+        assert_eq!(parse_time("2026-11-28T00:22:21+01:00"), Some(1_795_821_741));
+        assert_eq!(parse_time("1795821741"), Some(1_795_821_741));
+        assert_eq!(parse_time("2026-11-27"), Some(1_795_737_600));
+        assert_eq!(parse_time("27/11/2026"), None);
+        assert_eq!(parse_time("2026-13-01"), None);
+        assert_eq!(parse_time(""), None);
     }
 }

@@ -10,6 +10,7 @@
 //! - [`notices`] loads the site owner's notice files and keeps every version ever served;
 //!   [`nonce`] issues the stateless challenges; [`keys`] holds the signing keys.
 
+pub mod admin;
 pub mod audit;
 pub mod cli;
 pub mod clock;
@@ -21,6 +22,7 @@ pub mod mail;
 pub mod nonce;
 pub mod notices;
 pub mod problem;
+pub mod proofs;
 pub mod purge;
 pub mod routes;
 pub mod startup;

@@ -18,7 +18,7 @@ pub async fn purge_once(state: &AppState) -> Result<usize, StoreError> {
     for notice in state.notices.all() {
         let cutoff = now - i64::from(notice.retention_days) * 86_400;
         loop {
-            let rows = sqlx::query("SELECT id FROM leads WHERE notice_id = $1 AND last_contact_at < $2 LIMIT 500")
+            let rows = sqlx::query("SELECT id FROM leads WHERE notice_id = $1 AND last_contact_at < $2 LIMIT 100")
                 .bind(&notice.id)
                 .bind(cutoff)
                 .fetch_all(state.store.pool())

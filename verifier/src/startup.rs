@@ -113,7 +113,8 @@ impl Application {
             state.mail_wake.clone(),
             stopped.clone(),
         ));
-        let purger = tokio::spawn(crate::purge::run(state.clone(), stopped));
+        let purger = tokio::spawn(crate::purge::run(state.clone(), stopped.clone()));
+        let checkpointer = tokio::spawn(crate::proofs::run(state.clone(), stopped));
         let app = router(state.clone());
         axum::serve(listener, app).with_graceful_shutdown(shutdown).await.context("serving HTTP")?;
         // In-flight requests are done. The mail worker finishes the batch in hand, then the
@@ -121,6 +122,7 @@ impl Application {
         let _ = stop.send(true);
         let _ = mailer.await;
         let _ = purger.await;
+        let _ = checkpointer.await;
         writer_task.finish().await;
         state.store.close().await;
         tracing::info!("stopped");

@@ -21,7 +21,8 @@ usage: cargo xtask <command> [args]
 
 commands:
   demo [serve flags]   build the widget and the verifier, then serve the demo on http://127.0.0.1:8080
-  test                 formatting, lints, wasm32 builds and every test, browser included (what CI runs)
+  test                 formatting, lints, wasm32 builds and every test, browser included (what CI runs);
+                       also on PostgreSQL when CONSENT_TEST_POSTGRES_URL is set
   dist                 build the widget (release, wasm-opt) into www/widget/; print sizes and SRI
   bench                crypto ceiling, end-to-end leads/s, latency, memory, widget size and timings
 ";
@@ -491,12 +492,54 @@ fn test() -> Result {
     all.env("CHROMEDRIVER", &chromedriver);
     run(all)?;
 
+    match env::var("CONSENT_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty()) {
+        Some(url) => {
+            say(
+                "Running the verifier and browser tests again on PostgreSQL (a schema per test), two replicas included",
+            );
+            let clean = || {
+                let mut c = cargo_with(&["run", "--quiet", "-p", "consent-e2e", "--bin", "pg-schemas"]);
+                c.env("CONSENT_TEST_POSTGRES_URL", &url);
+                c
+            };
+            run(clean())?;
+            let mut pg = cargo_with(&[
+                "test",
+                "-p",
+                "consent-verifier",
+                "-p",
+                "consent-e2e",
+                "--no-fail-fast",
+                "--",
+                "--include-ignored",
+            ]);
+            pg.env("CONSENT_TEST_BACKEND", "postgres")
+                .env("CONSENT_TEST_POSTGRES_URL", &url)
+                .env("CHROMEDRIVER", &chromedriver);
+            let result = run(pg);
+            run(clean())?;
+            result?;
+        }
+        None => {
+            println!("\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!");
+            println!("!!  PostgreSQL tests DID NOT RUN: CONSENT_TEST_POSTGRES_URL is not set.");
+            println!("!!  Set it (e.g. postgres://postgres@127.0.0.1:5432/test) to run the suite on PostgreSQL");
+            println!("!!  and the two-replica test. .ci/run sets it.");
+            println!("!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n");
+        }
+    }
+
     say("Running the widget's unit tests in headless Chromium (wasm-bindgen-test)");
     let mut wasm_tests = cargo_with(&["test", "-p", "consent-widget", "--target", "wasm32-unknown-unknown"]);
     wasm_tests.env("CHROMEDRIVER", &chromedriver);
     run(wasm_tests)?;
 
-    println!("\nAll checks passed in {:.0?}.", started.elapsed());
+    let pg = if env::var("CONSENT_TEST_POSTGRES_URL").is_ok_and(|u| !u.is_empty()) {
+        "SQLite and PostgreSQL"
+    } else {
+        "SQLite only (PostgreSQL NOT tested)"
+    };
+    println!("\nAll checks passed in {:.0?} ({pg}).", started.elapsed());
     Ok(())
 }
 
@@ -529,12 +572,18 @@ fn bench() -> Result {
         "--bin",
         "bench",
     ]))?;
-    say("Running the benchmarks (about two minutes)");
+    say("Running the benchmarks (about five minutes; more with PostgreSQL)");
     let mut c = Command::new(root().join("target/release/bench"));
     c.current_dir(root())
         .env("CONSENT_VERIFIER_BIN", root().join("target/release/consent-verifier"))
         .env("CHROMEDRIVER", chromedriver)
         .env("CHROMIUM", chromium)
         .env("WIDGET_GZIP_BYTES", built.total_gzip.to_string());
+    match env::var("CONSENT_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty()) {
+        Some(url) => {
+            c.env("CONSENT_BENCH_POSTGRES_URL", url);
+        }
+        None => say("CONSENT_TEST_POSTGRES_URL is not set: the PostgreSQL figures will be skipped"),
+    }
     run(c)
 }

@@ -86,8 +86,7 @@ impl Site {
 
     /// Status of the only lead.
     pub async fn only_status(&self) -> String {
-        let url = format!("sqlite://{}?mode=ro", self.verifier.data_dir.join("consent.db").display());
-        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        let pool = consent_e2e::db::pool(&self.verifier.data_dir).await.unwrap();
         let s: String = sqlx::query_scalar("SELECT status FROM leads").fetch_one(&pool).await.unwrap();
         pool.close().await;
         s
@@ -95,8 +94,7 @@ impl Site {
 
     /// Every lead the verifier stored.
     pub async fn stored(&self) -> Vec<Stored> {
-        let url = format!("sqlite://{}?mode=ro", self.verifier.data_dir.join("consent.db").display());
-        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        let pool = consent_e2e::db::pool(&self.verifier.data_dir).await.unwrap();
         let rows = sqlx::query("SELECT status, granted, receipt FROM leads ORDER BY created_at")
             .fetch_all(&pool)
             .await

@@ -93,6 +93,23 @@ pub enum SendError {
     Permanent(String),
 }
 
+/// `text` with every occurrence of `address` (in any ASCII case) replaced by `<recipient>`.
+fn redact(text: &str, address: &str) -> String {
+    if address.is_empty() {
+        return text.to_string();
+    }
+    let (haystack, needle) = (text.to_ascii_lowercase(), address.to_ascii_lowercase());
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for (at, _) in haystack.match_indices(&needle) {
+        out.push_str(&text[last..at]);
+        out.push_str("<recipient>");
+        last = at + needle.len();
+    }
+    out.push_str(&text[last..]);
+    out
+}
+
 /// Where mail goes.
 #[derive(Debug, Clone)]
 pub enum Transport {
@@ -144,11 +161,27 @@ impl Transport {
                 tracing::info!(kind, file = %dir.join(format!("{id}.eml")).display(), link, "mail written to the outbox folder");
                 Ok(())
             }
+            // Servers often quote the address in their refusal: it never reaches the log.
             Transport::Smtp(t) => match t.send_raw(&envelope, message.as_bytes()).await {
                 Ok(_) => Ok(()),
-                Err(e) if e.is_permanent() => Err(SendError::Permanent(e.to_string())),
-                Err(e) => Err(SendError::Transient(e.to_string())),
+                Err(e) if e.is_permanent() => Err(SendError::Permanent(redact(&e.to_string(), to))),
+                Err(e) => Err(SendError::Transient(redact(&e.to_string(), to))),
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn smtp_refusals_that_quote_the_address_never_reach_the_log_with_it() {
+        let said = "permanent error (550): 5.1.1 <Ada.L@Example.org>: Recipient address rejected";
+        assert_eq!(
+            redact(said, "ada.l@example.org"),
+            "permanent error (550): 5.1.1 <<recipient>>: Recipient address rejected"
+        );
+        assert_eq!(redact("network error: connection refused", "ada@example.org"), "network error: connection refused");
     }
 }

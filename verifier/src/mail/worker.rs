@@ -1,9 +1,10 @@
 //! The outbox worker: claims due mails, sends them, marks them sent only once the server
 //! accepted them, and retries the others with exponential backoff.
 //!
-//! Claims are leases (`claimed_until`) taken with one `UPDATE … RETURNING` (with
-//! `FOR UPDATE SKIP LOCKED` on PostgreSQL), so replicas sharing a database never pick the
-//! same row, and a replica that dies mid-send frees its rows when the lease ends. A mail
+//! On PostgreSQL, claims are leases (`claimed_until`) taken with one `UPDATE … RETURNING`
+//! and `FOR UPDATE SKIP LOCKED`, so replicas sharing a database never pick the same row,
+//! and a replica that dies mid-send frees its rows when the lease ends. A SQLite file
+//! belongs to one process, whose single worker reads due rows without a lease. A mail
 //! the server accepted just before a crash may be sent again: delivery is at least once,
 //! never zero, and the Message-ID lets receivers drop the duplicate.
 
@@ -19,7 +20,7 @@ use crate::store::{Backend, LifeOp, Store, Writer};
 /// Seconds a claim lasts before another worker may take the row.
 const LEASE_SECS: i64 = 30;
 /// Mails claimed at once.
-const BATCH: i64 = 20;
+const BATCH: i64 = 64;
 /// After this many failures a permanently refused mail is given up.
 const MAX_PERMANENT_ATTEMPTS: i64 = 3;
 
@@ -64,24 +65,37 @@ pub async fn run(
     }
 }
 
+/// Mails handed to the transport at once (an SMTP pool, or the outbox folder).
+const IN_FLIGHT: usize = 16;
+
 /// Claims and sends one batch of due mails; returns how many it claimed.
 pub async fn send_due(store: &Store, writer: &Writer, transport: &Transport, clock: &Clock) -> anyhow::Result<usize> {
+    use futures_util::{StreamExt, TryStreamExt};
     let now = clock.now();
-    let pick = match store.backend() {
+    const DUE: &str = "sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $2 AND claimed_until <= $2";
+    const FIELDS: &str = "id, envelope_from, recipient, message, link, kind, attempts";
+    let rows = match store.backend() {
+        // Replicas share the table: a lease taken in one statement, skipping rows another
+        // replica holds.
         Backend::Postgres => {
-            "SELECT id FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $2 \
-             AND claimed_until <= $2 ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED"
+            let sql = format!(
+                "UPDATE outbox SET claimed_until = $1 WHERE id IN \
+                 (SELECT id FROM outbox WHERE {DUE} ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) \
+                 RETURNING {FIELDS}"
+            );
+            sqlx::query(&sql).bind(now + LEASE_SECS).bind(now).bind(BATCH).fetch_all(store.pool()).await?
         }
+        // One process owns a SQLite file and this task is its only sender: a plain read
+        // (no write lock to fight the group commit for); the next read happens only after
+        // this batch is marked sent or rescheduled.
         Backend::Sqlite => {
-            "SELECT id FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $2 \
-             AND claimed_until <= $2 ORDER BY next_attempt_at LIMIT $3"
+            let sql = format!(
+                "SELECT {FIELDS} FROM outbox WHERE {} ORDER BY next_attempt_at LIMIT $2",
+                DUE.replace("$2", "$1")
+            );
+            sqlx::query(&sql).bind(now).bind(BATCH).fetch_all(store.pool()).await?
         }
     };
-    let sql = format!(
-        "UPDATE outbox SET claimed_until = $1 WHERE id IN ({pick}) \
-         RETURNING id, envelope_from, recipient, message, link, kind, attempts"
-    );
-    let rows = sqlx::query(&sql).bind(now + LEASE_SECS).bind(now).bind(BATCH).fetch_all(store.pool()).await?;
     let claimed: Vec<Claimed> = rows
         .iter()
         .map(|r| {
@@ -97,36 +111,51 @@ pub async fn send_due(store: &Store, writer: &Writer, transport: &Transport, clo
         })
         .collect::<Result<_, sqlx::Error>>()?;
     let n = claimed.len();
-    for mail in claimed {
-        match transport.send(&mail.from, &mail.to, &mail.message, &mail.link, &mail.kind).await {
-            Ok(()) => {
-                writer.life(LifeOp::MailSent { outbox_id: mail.id.clone() }, clock.now()).await?;
-                tracing::info!(kind = %mail.kind, outbox = %mail.id, "mail sent");
-            }
-            Err(e) => {
-                let attempts = mail.attempts + 1;
-                let give_up = matches!(e, SendError::Permanent(_)) && attempts >= MAX_PERMANENT_ATTEMPTS;
-                let now = clock.now();
-                sqlx::query(
-                    "UPDATE outbox SET attempts = $1, next_attempt_at = $2, claimed_until = 0, last_error = $3, \
-                     failed_at = $4 WHERE id = $5",
-                )
-                .bind(attempts)
-                .bind(now + backoff(attempts))
-                .bind(e.to_string())
-                .bind(give_up.then_some(now))
-                .bind(&mail.id)
-                .execute(store.pool())
-                .await?;
-                if give_up {
-                    tracing::error!(kind = %mail.kind, outbox = %mail.id, error = %e, "mail refused for good");
-                } else {
-                    tracing::warn!(kind = %mail.kind, outbox = %mail.id, attempts, retry_in = backoff(attempts), error = %e, "mail not sent; will retry");
-                }
+    // Several at once: their "sent" marks then share one commit of the writer.
+    futures_util::stream::iter(claimed)
+        .map(|mail| deliver(store, writer, transport, clock, mail))
+        .buffer_unordered(IN_FLIGHT)
+        .try_collect::<Vec<()>>()
+        .await?;
+    Ok(n)
+}
+
+/// Sends one mail, then marks it sent, or schedules its retry.
+async fn deliver(
+    store: &Store,
+    writer: &Writer,
+    transport: &Transport,
+    clock: &Clock,
+    mail: Claimed,
+) -> anyhow::Result<()> {
+    match transport.send(&mail.from, &mail.to, &mail.message, &mail.link, &mail.kind).await {
+        Ok(()) => {
+            writer.life(LifeOp::MailSent { outbox_id: mail.id.clone() }, clock.now()).await?;
+            tracing::info!(kind = %mail.kind, outbox = %mail.id, "mail sent");
+        }
+        Err(e) => {
+            let attempts = mail.attempts + 1;
+            let give_up = matches!(e, SendError::Permanent(_)) && attempts >= MAX_PERMANENT_ATTEMPTS;
+            let now = clock.now();
+            sqlx::query(
+                "UPDATE outbox SET attempts = $1, next_attempt_at = $2, claimed_until = 0, last_error = $3, \
+                 failed_at = $4 WHERE id = $5",
+            )
+            .bind(attempts)
+            .bind(now + backoff(attempts))
+            .bind(e.to_string())
+            .bind(give_up.then_some(now))
+            .bind(&mail.id)
+            .execute(store.pool())
+            .await?;
+            if give_up {
+                tracing::error!(kind = %mail.kind, outbox = %mail.id, error = %e, "mail refused for good");
+            } else {
+                tracing::warn!(kind = %mail.kind, outbox = %mail.id, attempts, retry_in = backoff(attempts), error = %e, "mail not sent; will retry");
             }
         }
     }
-    Ok(n)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,5 +1,7 @@
 //! The HTTP API: one file per endpoint, assembled by [`router`].
 
+mod admin;
+mod checkpoints;
 mod confirm;
 mod errors;
 mod guardian;
@@ -54,12 +56,23 @@ pub fn router(state: AppState) -> Router {
         .route("/.well-known/jwks.json", get(jwks::get_jwks))
         .layer(CorsLayer::new().allow_origin(AllowOrigin::any()).allow_methods([Method::GET]));
 
+    // No CORS here: admin calls come from servers, with a key.
+    let admin = Router::new()
+        .route("/v1/admin/leads", get(admin::list))
+        .route("/v1/admin/leads/{id}", get(admin::one))
+        .route("/v1/admin/leads/{id}/proof", get(admin::proof))
+        .route("/v1/admin/permissions", get(admin::permissions))
+        .route("/v1/admin/export", get(admin::export))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), admin::require_key));
+
     let timeout = state.config.request_timeout;
     let not_found =
         || async { ApiError::new(axum::http::StatusCode::NOT_FOUND, "not-found", "there is nothing at this address") };
     let router = Router::new()
         .merge(browser_api)
         .merge(public)
+        .merge(admin)
+        .route("/v1/checkpoints/latest", get(checkpoints::latest))
         .route("/errors", get(errors::index))
         .route("/errors/{code}", get(errors::page))
         .route("/notices/{id}", get(pages::notice_page))

@@ -183,6 +183,16 @@ impl Store {
             .connect(&url)
             .await
             .context("connecting to the database")?;
+        if backend == Backend::Postgres {
+            if let Some(schema) = search_path(&url) {
+                // `?options=-c search_path=<schema>` names where the tables live: create it
+                // on first start, as SQLite creates its file.
+                sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\""))
+                    .execute(&pool)
+                    .await
+                    .with_context(|| format!("creating the schema {schema}"))?;
+            }
+        }
         MIGRATOR.run(&pool).await.context("migrating the database")?;
         Ok(Store { pool, backend })
     }
@@ -284,7 +294,7 @@ impl Store {
     /// Events, in chain order, from `after` (exclusive), at most `limit`.
     pub async fn events(&self, after: i64, limit: i64) -> Result<Vec<Event>, StoreError> {
         let rows = sqlx::query(
-            "SELECT seq, lead_id, kind, data, at, prev, hash FROM events WHERE seq > $1 ORDER BY seq LIMIT $2",
+            "SELECT seq, lead_id, lead_prev, kind, data, at, prev, hash FROM events WHERE seq > $1 ORDER BY seq LIMIT $2",
         )
         .bind(after)
         .bind(limit)
@@ -295,11 +305,12 @@ impl Store {
 
     /// Every event of one lead, in order.
     pub async fn lead_events(&self, lead_id: &str) -> Result<Vec<Event>, StoreError> {
-        let rows =
-            sqlx::query("SELECT seq, lead_id, kind, data, at, prev, hash FROM events WHERE lead_id = $1 ORDER BY seq")
-                .bind(lead_id)
-                .fetch_all(&self.pool)
-                .await?;
+        let rows = sqlx::query(
+            "SELECT seq, lead_id, lead_prev, kind, data, at, prev, hash FROM events WHERE lead_id = $1 ORDER BY seq",
+        )
+        .bind(lead_id)
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(event_from_row).collect()
     }
 
@@ -307,6 +318,16 @@ impl Store {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// The schema a PostgreSQL URL selects with `options=-c search_path=<schema>`, if it is a
+/// plain identifier.
+fn search_path(url: &str) -> Option<String> {
+    let query = url.split_once('?')?.1;
+    let options = query.split('&').find_map(|kv| kv.strip_prefix("options="))?;
+    let decoded = options.replace("%20", " ").replace("%3D", "=").replace("%3d", "=").replace('+', " ");
+    let schema = decoded.split("search_path=").nth(1)?.split([' ', ',']).next()?;
+    (!schema.is_empty() && schema.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')).then(|| schema.to_string())
 }
 
 fn lead_from_row(r: &AnyRow) -> Result<LeadRecord, StoreError> {
@@ -338,6 +359,20 @@ fn event_from_row(r: &AnyRow) -> Result<Event, StoreError> {
         data: serde_json::from_str(&data).unwrap_or(serde_json::Value::String(data)),
         at: r.try_get("at")?,
         prev: r.try_get("prev")?,
+        lead_prev: r.try_get("lead_prev")?,
         hash: r.try_get("hash")?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::search_path;
+
+    #[test]
+    fn the_schema_is_read_from_the_options_parameter() {
+        assert_eq!(search_path("postgres://u@h/db?options=-c%20search_path%3Dconsent").as_deref(), Some("consent"));
+        assert_eq!(search_path("postgres://u@h/db?sslmode=disable&options=-c+search_path=t_1"), Some("t_1".into()));
+        assert_eq!(search_path("postgres://u@h/db"), None);
+        assert_eq!(search_path("postgres://u@h/db?options=-c%20search_path%3Dx;drop"), None);
+    }
 }

@@ -202,6 +202,32 @@ async fn lead_state(conn: &mut AnyConnection, id: &str) -> Result<Option<LeadSta
     .transpose()
 }
 
+/// Appends an event of a lead, linking it to the lead's previous event, and records it as
+/// the lead's last.
+async fn lead_event(
+    conn: &mut AnyConnection,
+    chain: &mut Chain,
+    events: &mut Vec<EventRow>,
+    lead_id: &str,
+    kind: &str,
+    data: &serde_json::Value,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let last: Option<Option<String>> = sqlx::query_scalar("SELECT last_event_hash FROM leads WHERE id = $1")
+        .bind(lead_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let last = last.flatten().unwrap_or_else(|| consent_receipt::GENESIS.to_string());
+    let e = chain.append(Some(lead_id), Some(&last), kind, data, now)?;
+    sqlx::query("UPDATE leads SET last_event_hash = $1 WHERE id = $2")
+        .bind(&e.hash)
+        .bind(lead_id)
+        .execute(&mut *conn)
+        .await?;
+    events.push(e);
+    Ok(())
+}
+
 async fn set_status(conn: &mut AnyConnection, id: &str, status: &str, now: i64) -> Result<(), sqlx::Error> {
     // A click in a mail is contact (it restarts the retention period); an open is not.
     sqlx::query("UPDATE leads SET status = $1, last_contact_at = $2 WHERE id = $3")
@@ -258,12 +284,8 @@ pub(super) async fn apply_life(
             use_token(conn, token_hash, now).await?;
             insert_tokens(conn, &[(lead_id.as_str(), unsubscribe, now)]).await?;
             set_status(conn, &lead_id, status::ACTIVE, now).await?;
-            events.push(chain.append(
-                Some(&lead_id),
-                "confirmed",
-                &serde_json::json!({"status": status::ACTIVE}),
-                now,
-            )?);
+            lead_event(conn, chain, events, &lead_id, "confirmed", &serde_json::json!({"status": status::ACTIVE}), now)
+                .await?;
             Ok(LifeOutcome::Done { lead_id, status: status::ACTIVE.into() })
         }
         LifeOp::ResendConfirmation { token_hash, tokens, mail } => {
@@ -280,12 +302,16 @@ pub(super) async fn apply_life(
             use_token(conn, token_hash, now).await?;
             insert_tokens(conn, &tokens.iter().map(|t| (lead_id.as_str(), t, now)).collect::<Vec<_>>()).await?;
             insert_mails(conn, &[(lead_id.as_str(), mail, now)]).await?;
-            events.push(chain.append(
-                Some(&lead_id),
+            lead_event(
+                conn,
+                chain,
+                events,
+                &lead_id,
                 "confirmation_requeued",
                 &serde_json::json!({"outbox_id": mail.id}),
                 now,
-            )?);
+            )
+            .await?;
             Ok(LifeOutcome::Done { lead_id, status: lead.status })
         }
         LifeOp::Guardian(d) => {
@@ -324,7 +350,7 @@ pub(super) async fn apply_life(
             }
             let kind = if d.approved { "guardian_approved" } else { "guardian_refused" };
             let data = serde_json::json!({"receipt_sha256": d.receipt_sha256, "jti": d.jti, "status": next});
-            events.push(chain.append(Some(&lead_id), kind, &data, now)?);
+            lead_event(conn, chain, events, &lead_id, kind, &data, now).await?;
             Ok(LifeOutcome::Done { lead_id, status: next.into() })
         }
         LifeOp::Withdraw { lead, purposes, source, signed_jti } => {
@@ -389,7 +415,7 @@ pub(super) async fn apply_life(
             }
             let data =
                 serde_json::json!({"purposes": withdrawn, "source": source, "signed_jti": signed_jti, "status": next});
-            events.push(chain.append(Some(&lead_id), "withdrawn", &data, now)?);
+            lead_event(conn, chain, events, &lead_id, "withdrawn", &data, now).await?;
             if let Some(hash) = &state.contact_hash {
                 for p in &withdrawn {
                     sqlx::query(
@@ -403,12 +429,16 @@ pub(super) async fn apply_life(
                     .execute(&mut *conn)
                     .await?;
                 }
-                events.push(chain.append(
-                    Some(&lead_id),
+                lead_event(
+                    conn,
+                    chain,
+                    events,
+                    &lead_id,
                     "suppressed",
                     &serde_json::json!({"purposes": withdrawn}),
                     now,
-                )?);
+                )
+                .await?;
             }
             Ok(LifeOutcome::Done { lead_id, status: next })
         }
@@ -429,7 +459,10 @@ pub(super) async fn apply_life(
             let event = if kind == "guardian_request" { "guardian_requested" } else { "confirmation_sent" };
             let data =
                 serde_json::json!({"outbox_id": outbox_id, "message_id": row.try_get::<String, _>("message_id")?});
-            events.push(chain.append(lead_id.as_deref(), event, &data, now)?);
+            match lead_id.as_deref() {
+                Some(lead) => lead_event(conn, chain, events, lead, event, &data, now).await?,
+                None => events.push(chain.append(None, None, event, &data, now)?),
+            }
             Ok(LifeOutcome::Count(1))
         }
         LifeOp::Purge { lead_ids } => {
@@ -443,10 +476,18 @@ pub(super) async fn apply_life(
                 ] {
                     sqlx::query(sql).bind(id).execute(&mut *conn).await?;
                 }
+                // The purged event is the last of the lead's chain: link it before the row goes.
+                let last: Option<Option<String>> =
+                    sqlx::query_scalar("SELECT last_event_hash FROM leads WHERE id = $1")
+                        .bind(id)
+                        .fetch_optional(&mut *conn)
+                        .await?;
                 let gone = sqlx::query("DELETE FROM leads WHERE id = $1").bind(id).execute(&mut *conn).await?;
                 if gone.rows_affected() == 1 {
                     n += 1;
-                    events.push(chain.append(Some(id), "purged", &serde_json::json!({"reason": "retention"}), now)?);
+                    let last = last.flatten().unwrap_or_else(|| consent_receipt::GENESIS.to_string());
+                    let data = serde_json::json!({"reason": "retention"});
+                    events.push(chain.append(Some(id), Some(&last), "purged", &data, now)?);
                 }
             }
             Ok(LifeOutcome::Count(n))

@@ -277,27 +277,32 @@ async fn apply(store: &Store, jobs: &[Job]) -> Result<Vec<OpResult>, sqlx::Error
 pub(super) struct EventRow {
     seq: i64,
     lead_id: Option<String>,
+    lead_prev: Option<String>,
     kind: String,
     data: String,
     at: i64,
     prev: String,
-    hash: String,
+    /// This event's hash.
+    pub(super) hash: String,
 }
 
 impl Chain {
+    /// Appends an event; `lead_prev` is the lead's previous event hash (its chain).
     pub(super) fn append(
         &mut self,
         lead_id: Option<&str>,
+        lead_prev: Option<&str>,
         kind: &str,
         data: &serde_json::Value,
         at: i64,
     ) -> Result<EventRow, sqlx::Error> {
         let seq = self.seq + 1;
-        let hash = event_hash(seq, lead_id, kind, data, at, &self.hash);
+        let hash = event_hash(seq, lead_id, lead_prev, kind, data, at, &self.hash);
         let text = canonical_json(data).map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
         let row = EventRow {
             seq,
             lead_id: lead_id.map(str::to_string),
+            lead_prev: lead_prev.map(str::to_string),
             kind: kind.to_string(),
             data: text,
             at,
@@ -340,7 +345,7 @@ fn placeholders(rows: usize, cols: usize) -> String {
     s
 }
 
-const LEAD_COLUMNS: usize = 21;
+const LEAD_COLUMNS: usize = 22;
 
 /// Withdrawals still in force for the contacts of a batch, by (contact, notice).
 async fn suppressions_for(
@@ -399,21 +404,67 @@ async fn insert_leads(
             }
         }
     }
-    let candidates: Vec<&NewLead> =
-        leads.iter().enumerate().filter(|(i, _)| fresh[*i] && !blocked[*i]).map(|(_, l)| *l).collect();
-    let mut inserted = HashSet::new();
+    // Receipts already stored. Under the chain-head lock nobody else inserts meanwhile
+    // (every writer, on every replica, takes it first), so this check cannot go stale; the
+    // unique index stays the last word if it ever did.
+    let mut stored = HashSet::new();
+    let ids: Vec<&str> =
+        leads.iter().enumerate().filter(|(i, _)| fresh[*i] && !blocked[*i]).map(|(_, l)| l.jti.as_str()).collect();
+    for chunk in ids.chunks(256) {
+        let sql = format!(
+            "SELECT jti FROM leads WHERE jti IN ({})",
+            (1..=chunk.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+        );
+        let mut q = sqlx::query(&sql);
+        for jti in chunk {
+            q = q.bind(*jti);
+        }
+        for row in q.fetch_all(&mut *conn).await? {
+            stored.insert(row.try_get::<String, _>("jti")?);
+        }
+    }
+    let mut outcomes = Vec::with_capacity(leads.len());
+    let mut accepted: Vec<(&NewLead, String)> = Vec::new();
+    let (mut tokens, mut mails) = (Vec::new(), Vec::new());
+    for (i, lead) in leads.iter().enumerate() {
+        if blocked[i] {
+            outcomes.push(AcceptOutcome::Suppressed);
+            continue;
+        }
+        if !fresh[i] || stored.contains(&lead.jti) {
+            outcomes.push(AcceptOutcome::Replay);
+            continue;
+        }
+        let mut last = consent_receipt::GENESIS.to_string();
+        for (kind, data) in &lead.events {
+            let e = chain.append(Some(&lead.id), Some(&last), kind, data, lead.created_at)?;
+            last = e.hash.clone();
+            events.push(e);
+        }
+        if !lifts[i].is_empty() {
+            super::ops::lift_suppressions(conn, lead, &lifts[i]).await?;
+            let data = serde_json::json!({"purposes": lifts[i], "receipt_jti": lead.jti});
+            let e = chain.append(Some(&lead.id), Some(&last), "suppression_lifted", &data, lead.created_at)?;
+            last = e.hash.clone();
+            events.push(e);
+        }
+        tokens.extend(lead.tokens.iter().map(|t| (*lead, t)));
+        mails.extend(lead.mails.iter().map(|m| (lead.id.as_str(), m, lead.created_at)));
+        accepted.push((lead, last));
+        outcomes.push(AcceptOutcome::Accepted);
+    }
     let mut offset = 0;
-    for size in chunk_sizes(candidates.len()) {
-        let chunk = &candidates[offset..offset + size];
+    for size in chunk_sizes(accepted.len()) {
+        let chunk = &accepted[offset..offset + size];
         offset += size;
         let sql = format!(
             "INSERT INTO leads (id, jti, notice_id, notice_version, notice_lang, notice_digest, receipt, \
              receipt_sha256, seal, email, phone, minor, guardian_email, granted, fields, origin, visitor_key, \
-             status, created_at, last_contact_at, contact_hash) VALUES {} ON CONFLICT (jti) DO NOTHING RETURNING jti",
+             status, created_at, last_contact_at, contact_hash, last_event_hash) VALUES {}",
             placeholders(size, LEAD_COLUMNS)
         );
         let mut q = sqlx::query(&sql);
-        for l in chunk {
+        for (l, last) in chunk {
             q = q
                 .bind(l.id.clone())
                 .bind(l.jti.clone())
@@ -435,32 +486,10 @@ async fn insert_leads(
                 .bind(l.status.clone())
                 .bind(l.created_at)
                 .bind(l.created_at)
-                .bind(l.contact_hash.clone());
+                .bind(l.contact_hash.clone())
+                .bind(last.clone());
         }
-        for row in q.fetch_all(&mut *conn).await? {
-            inserted.insert(row.try_get::<String, _>("jti")?);
-        }
-    }
-    let mut outcomes = Vec::with_capacity(leads.len());
-    let (mut tokens, mut mails) = (Vec::new(), Vec::new());
-    for (i, lead) in leads.iter().enumerate() {
-        if blocked[i] {
-            outcomes.push(AcceptOutcome::Suppressed);
-        } else if fresh[i] && inserted.contains(&lead.jti) {
-            for (kind, data) in &lead.events {
-                events.push(chain.append(Some(&lead.id), kind, data, lead.created_at)?);
-            }
-            if !lifts[i].is_empty() {
-                super::ops::lift_suppressions(conn, lead, &lifts[i]).await?;
-                let data = serde_json::json!({"purposes": lifts[i], "receipt_jti": lead.jti});
-                events.push(chain.append(Some(&lead.id), "suppression_lifted", &data, lead.created_at)?);
-            }
-            tokens.extend(lead.tokens.iter().map(|t| (*lead, t)));
-            mails.extend(lead.mails.iter().map(|m| (lead.id.as_str(), m, lead.created_at)));
-            outcomes.push(AcceptOutcome::Accepted);
-        } else {
-            outcomes.push(AcceptOutcome::Replay);
-        }
+        q.execute(&mut *conn).await?;
     }
     insert_tokens(conn, &tokens.iter().map(|(l, t)| (l.id.as_str(), *t, l.created_at)).collect::<Vec<_>>()).await?;
     insert_mails(conn, &mails).await?;
@@ -522,13 +551,13 @@ pub(super) async fn insert_mails(
     Ok(())
 }
 
-const EVENT_COLUMNS: usize = 7;
+const EVENT_COLUMNS: usize = 8;
 
 async fn insert_events(conn: &mut AnyConnection, events: &[EventRow]) -> Result<(), sqlx::Error> {
     let mut offset = 0;
     for size in chunk_sizes(events.len()) {
         let sql = format!(
-            "INSERT INTO events (seq, lead_id, kind, data, at, prev, hash) VALUES {}",
+            "INSERT INTO events (seq, lead_id, lead_prev, kind, data, at, prev, hash) VALUES {}",
             placeholders(size, EVENT_COLUMNS)
         );
         let mut q = sqlx::query(&sql);
@@ -536,6 +565,7 @@ async fn insert_events(conn: &mut AnyConnection, events: &[EventRow]) -> Result<
             q = q
                 .bind(e.seq)
                 .bind(e.lead_id.clone())
+                .bind(e.lead_prev.clone())
                 .bind(e.kind.clone())
                 .bind(e.data.clone())
                 .bind(e.at)

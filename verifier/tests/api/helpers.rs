@@ -83,7 +83,8 @@ pub async fn try_spawn_app_with(opts: Options) -> anyhow::Result<TestApp> {
         public_url: Some(AUD.into()),
         data_dir: Some(data_dir.clone()),
         keys_dir: opts.keys_dir,
-        database_url: opts.database_url,
+        // SQLite in the data directory, or this directory's own PostgreSQL schema.
+        database_url: Some(opts.database_url.unwrap_or_else(|| consent_e2e::db::database_url(&data_dir))),
         notices: Some(notices_dir.clone()),
         www: Some(consent_e2e::workspace_dir().join("www")),
         allowed_origins: opts.allowed_origins.unwrap_or_else(|| vec![SHOP.into()]),

@@ -528,6 +528,8 @@ fn audit_verify_detects_an_edited_event_row() {
         std::process::Command::new(env!("CARGO_BIN_EXE_consent-verifier"))
             .args(["audit", "verify", "--data-dir"])
             .arg(data.path())
+            .arg("--database-url")
+            .arg(consent_e2e::db::database_url(data.path()))
             .output()
             .unwrap()
     };
@@ -536,8 +538,7 @@ fn audit_verify_detects_an_edited_event_row() {
     assert!(String::from_utf8_lossy(&ok.stdout).contains("The event chain is intact"));
 
     rt.block_on(async {
-        let url = format!("sqlite://{}", data.path().join("consent.db").display());
-        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        let pool = consent_e2e::db::pool(data.path()).await.unwrap();
         sqlx::query("UPDATE events SET data = '{\"status\":\"active\"}' WHERE seq = 2").execute(&pool).await.unwrap();
         pool.close().await;
     });

@@ -3,12 +3,15 @@
 
 #![allow(clippy::unwrap_used)] // tests unwrap: a failure is the test failing
 
+mod admin;
 mod cli;
 mod crash;
 mod helpers;
 mod http;
 mod lifecycle;
 mod notices;
+mod proofs;
+mod replicas;
 mod restart;
 mod robustness;
 mod rules;

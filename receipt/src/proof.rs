@@ -1,0 +1,266 @@
+//! Proof of consent: one JSON document anyone can check offline, with no trust in the
+//! party that hands it over.
+//!
+//! A [`ProofBundle`] holds the visitor's receipt and the verifier's seal, any parent's
+//! receipt and seal (joint consent), the exact notice text shown, every event of the lead
+//! (each linked to the lead's previous one and to the store's chain), a signed checkpoint
+//! of the store's chain that covers them, a signed statement of the lead's last event at
+//! export time, and the verifier's key set. [`verify_bundle`] checks all of it: an altered
+//! receipt or notice, a removed, reordered or foreign event, a truncated history, or a
+//! signature by an unknown key each fail with the reason.
+
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use ed25519_dalek::SigningKey;
+use serde::{Deserialize, Serialize};
+
+use crate::error::VerifyError;
+use crate::event::{Event, GENESIS};
+use crate::jwk::{Jwks, thumbprint};
+use crate::jws::{self, Header};
+use crate::notice::Notice;
+use crate::receipt::{VerifiedReceipt, sha256_b64};
+use crate::seal::verify_seal_of;
+
+/// `typ` of a checkpoint.
+pub const CHECKPOINT_TYP: &str = "consent-checkpoint+jwt";
+/// `typ` of a bundle's export statement.
+pub const STATEMENT_TYP: &str = "consent-proof+jwt";
+/// `format` of a bundle.
+pub const BUNDLE_FORMAT: &str = "consent-proof/v1";
+
+/// The verifier's signed view of its whole log at one moment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckpointClaims {
+    /// Events in the log.
+    pub count: i64,
+    /// Hash of the last one.
+    pub head: String,
+    /// When it was signed.
+    pub iat: i64,
+}
+
+/// The verifier's signed statement, at export, of one lead's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatementClaims {
+    /// The lead.
+    pub lead_id: String,
+    /// Its status at export.
+    pub status: String,
+    /// How many events the lead has.
+    pub events: usize,
+    /// Hash of its last event.
+    pub lead_head: String,
+    /// The checkpoint this bundle carries (its `count`).
+    pub checkpoint: i64,
+    /// When the bundle was exported.
+    pub iat: i64,
+}
+
+/// Signs `payload` as `typ` with the verifier's key (named by its thumbprint).
+pub fn sign_statement<T: Serialize>(typ: &str, payload: &T, key: &SigningKey) -> String {
+    let bytes = serde_json::to_vec(payload).unwrap_or_default();
+    jws::sign(&Header::with_kid(typ, &thumbprint(&key.verifying_key())), &bytes, key)
+}
+
+/// Verifies a `kid`-signed token of type `typ` against a key set; returns its payload.
+pub fn verify_statement<T: for<'de> Deserialize<'de>>(
+    compact: &str,
+    typ: &str,
+    jwks: &Jwks,
+) -> Result<(T, String), VerifyError> {
+    let parsed = jws::parse(compact, typ)?;
+    let kid = parsed.header.kid.clone().ok_or_else(|| VerifyError::UnsupportedHeader("a kid is required".into()))?;
+    parsed.verify(&jwks.find(&kid)?)?;
+    let claims = serde_json::from_slice(&parsed.payload).map_err(|e| VerifyError::BadPayload(alloc::format!("{e}")))?;
+    Ok((claims, kid))
+}
+
+/// A receipt with its seal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SealedReceipt {
+    /// The compact receipt.
+    pub receipt: String,
+    /// The verifier's seal on it.
+    pub seal: String,
+}
+
+/// Everything that proves one consent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProofBundle {
+    /// [`BUNDLE_FORMAT`].
+    pub format: String,
+    /// The lead.
+    pub lead_id: String,
+    /// The visitor's receipt and its seal.
+    pub receipt: String,
+    /// The seal.
+    pub seal: String,
+    /// A parent's receipts and seals, for a minor.
+    #[serde(default)]
+    pub guardian: Vec<SealedReceipt>,
+    /// The notice text the receipt names.
+    pub notice: Notice,
+    /// Every event of the lead, in order.
+    pub events: Vec<Event>,
+    /// A signed checkpoint of the store's chain covering those events.
+    pub checkpoint: String,
+    /// The signed export statement.
+    pub statement: String,
+    /// The verifier's key set when the bundle was made.
+    pub jwks: Jwks,
+}
+
+/// What a bundle shows, once it holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProofReport {
+    /// The lead.
+    pub lead_id: String,
+    /// The contact's e-mail, if any.
+    pub email: Option<String>,
+    /// The contact's phone, if any.
+    pub phone: Option<String>,
+    /// Notice id, version, language and title.
+    pub notice: (String, u32, String, String),
+    /// Granted purposes at consent: id and label.
+    pub granted: Vec<(String, String)>,
+    /// Refused purposes at consent.
+    pub refused: Vec<(String, String)>,
+    /// When the receipt was signed, and on which page.
+    pub signed: (i64, String),
+    /// A minor's consent, with the parent's agreement time if given.
+    pub minor: Option<Option<i64>>,
+    /// When the double opt-in was confirmed.
+    pub confirmed: Option<i64>,
+    /// Withdrawals: time and purposes.
+    pub withdrawals: Vec<(i64, Vec<String>)>,
+    /// Status at export.
+    pub status: String,
+    /// The events, as (time, kind).
+    pub history: Vec<(i64, String)>,
+    /// The checkpoint: events in the log, and when.
+    pub checkpoint: (i64, i64),
+    /// The key ids that signed the seal, the checkpoint and the statement.
+    pub kids: Vec<String>,
+}
+
+fn bad(why: &str) -> VerifyError {
+    VerifyError::BadProof(why.to_string())
+}
+
+/// Checks a bundle against `jwks` (the verifier's published key set, fetched by the
+/// checker; `None` trusts the set inside the bundle, which proves integrity but not who
+/// signed).
+pub fn verify_bundle(b: &ProofBundle, jwks: Option<&Jwks>) -> Result<ProofReport, VerifyError> {
+    let jwks = jwks.unwrap_or(&b.jwks);
+    if b.format != BUNDLE_FORMAT {
+        return Err(bad("not a consent-proof/v1 bundle"));
+    }
+    // The receipt, and the words it names.
+    let receipt = VerifiedReceipt::verify(&b.receipt)?;
+    let c = receipt.claims();
+    let digest = b.notice.digest();
+    if digest != c.notice.digest {
+        return Err(bad("the notice text is not the one the receipt names (digest differs)"));
+    }
+    receipt.check_notice_digest(&b.notice, &digest)?;
+    receipt.check_decisions(&b.notice)?;
+    receipt.check_age(&b.notice)?;
+    // The verifier accepted exactly this receipt, for this lead.
+    let seal = verify_seal_of(&b.seal, &b.receipt, jwks)?;
+    if seal.claims.lead_id != b.lead_id || seal.claims.jti != c.jti {
+        return Err(bad("the seal is for another lead or receipt"));
+    }
+    let mut kids = alloc::vec![seal.kid.clone()];
+    // A parent's receipts name the child's.
+    let mut parent_ok = None;
+    for g in &b.guardian {
+        let gr = VerifiedReceipt::verify(&g.receipt)?;
+        if gr.claims().guardian_for.as_ref().map(|f| f.jti.as_str()) != Some(c.jti.as_str()) {
+            return Err(bad("a parent's receipt names another child's receipt"));
+        }
+        let gs = verify_seal_of(&g.seal, &g.receipt, jwks)?;
+        if gs.claims.lead_id != b.lead_id {
+            return Err(bad("a parent's seal is for another lead"));
+        }
+        if gr.claims().granted().next().is_some() {
+            parent_ok = Some(gs.claims.iat);
+        }
+    }
+    // The lead's history: its own events, each linked to the previous one.
+    let mut lead_prev = GENESIS.to_string();
+    let mut last_seq = 0;
+    for e in &b.events {
+        if e.lead_id.as_deref() != Some(b.lead_id.as_str()) {
+            return Err(bad(&alloc::format!("event {} belongs to another lead", e.seq)));
+        }
+        if !e.hash_holds() {
+            return Err(bad(&alloc::format!("event {} ({}) was altered", e.seq, e.kind)));
+        }
+        if e.seq <= last_seq {
+            return Err(bad(&alloc::format!("event {} is out of order", e.seq)));
+        }
+        if e.lead_prev.as_deref() != Some(lead_prev.as_str()) {
+            return Err(bad(&alloc::format!("an event of the lead is missing before event {}", e.seq)));
+        }
+        lead_prev = e.hash.clone();
+        last_seq = e.seq;
+    }
+    let first = b.events.first().ok_or_else(|| bad("the bundle has no event"))?;
+    if first.kind != "accepted"
+        || first.data.get("receipt_sha256").and_then(|v| v.as_str()) != Some(sha256_b64(&b.receipt).as_str())
+    {
+        return Err(bad("the first event is not the acceptance of this receipt"));
+    }
+    // The store's checkpoint covers the history; the statement pins its last event.
+    let (cp, cp_kid): (CheckpointClaims, String) = verify_statement(&b.checkpoint, CHECKPOINT_TYP, jwks)?;
+    if cp.count < last_seq {
+        return Err(bad("the checkpoint does not cover the lead's events"));
+    }
+    let (st, st_kid): (StatementClaims, String) = verify_statement(&b.statement, STATEMENT_TYP, jwks)?;
+    if st.lead_id != b.lead_id || st.checkpoint != cp.count {
+        return Err(bad("the export statement is for another lead or checkpoint"));
+    }
+    if st.events != b.events.len() || st.lead_head != lead_prev {
+        return Err(bad("events are missing from the end of the lead's history"));
+    }
+    kids.extend([cp_kid, st_kid]);
+    // The account.
+    let label = |id: &str| b.notice.purpose(id).map_or(id.to_string(), |p| p.label.clone());
+    let mut withdrawals = Vec::new();
+    let mut confirmed = None;
+    for e in &b.events {
+        match e.kind.as_str() {
+            "confirmed" => confirmed = Some(e.at),
+            "withdrawn" => withdrawals.push((
+                e.at,
+                e.data
+                    .get("purposes")
+                    .and_then(|p| p.as_array())
+                    .map_or(Vec::new(), |p| p.iter().filter_map(|x| x.as_str()).map(str::to_string).collect()),
+            )),
+            _ => {}
+        }
+    }
+    Ok(ProofReport {
+        lead_id: b.lead_id.clone(),
+        email: receipt.email().map(|e| e.as_str().to_string()),
+        phone: receipt.phone().map(|p| p.as_str().to_string()),
+        notice: (b.notice.id.clone(), b.notice.version, b.notice.lang.clone(), b.notice.title.clone()),
+        granted: c.decisions.iter().filter(|d| d.granted).map(|d| (d.purpose.clone(), label(&d.purpose))).collect(),
+        refused: c.decisions.iter().filter(|d| !d.granted).map(|d| (d.purpose.clone(), label(&d.purpose))).collect(),
+        signed: (c.iat, c.evidence.page.clone()),
+        minor: c.age.minor.then_some(parent_ok),
+        confirmed,
+        withdrawals,
+        status: st.status,
+        history: b.events.iter().map(|e| (e.at, e.kind.clone())).collect(),
+        checkpoint: (cp.count, cp.iat),
+        kids,
+    })
+}
