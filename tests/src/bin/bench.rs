@@ -33,17 +33,42 @@ fn main() -> anyhow::Result<()> {
     println!("consent-widget benchmarks: {cores} cores, {} s per phase", secs());
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
 
+    let keys = tempfile::tempdir()?;
     let data = tempfile::tempdir()?;
-    let log = std::env::var("BENCH_RUST_LOG").unwrap_or_else(|_| "info".into());
-    let verifier = VerifierProcess::start(data.path(), &[], &[("RUST_LOG", log.as_str())])?;
+    // Every accepted lead sends its double opt-in mail over real SMTP, here to a sink on
+    // the same machine (its CPU counts with the load generator's).
+    let sink = rt.block_on(consent_e2e::smtp::SmtpSink::start())?;
+    SMTP_PORT.store(sink.port(), Ordering::Relaxed);
+    let sqlite = format!("sqlite://{}", data.path().join("consent.db").display());
+    let verifier = start(data.path(), keys.path(), &sqlite)?;
+    rt.block_on(prefill(&sqlite, 10_000))?;
     let client = reqwest::Client::new();
-    let session = rt.block_on(Session::fetch(&client, &verifier.base, "newsletter", "en", &verifier.base))?;
+    let session = rt.block_on(Session::fetch(&client, &verifier.base, "newsletter", "en", PUBLIC))?;
 
     let before = crypto_ceiling(&session)?;
     let r = rt.block_on(end_to_end(&verifier, &session))?;
     let ceiling = before.max(crypto_ceiling(&session)?);
     let rss = peak_rss_kib(verifier.pid())?;
-    let w = rt.block_on(widget(&verifier))?;
+    // Both store sizes start with an empty outbox, and the chain stays still while filling.
+    let sqlite_mails = rt.block_on(drain_outbox(&sqlite))?;
+    drop(verifier);
+    // The browser must reach the verifier at the URL it announces, so the widget figures
+    // come from a verifier of its own.
+    let w = {
+        let dir = tempfile::tempdir()?;
+        let db = format!("sqlite://{}", dir.path().join("consent.db").display());
+        let v = VerifierProcess::start(dir.path(), &["--database-url", db.as_str()], &[])?;
+        rt.block_on(widget(&v))?
+    };
+    // The same store with a million leads: is the cost per lead flat?
+    rt.block_on(prefill(&sqlite, 1_000_000))?;
+    let big = start(data.path(), keys.path(), &sqlite)?;
+    let sqlite_1m = rt.block_on(throughput(&[&big], &session))?;
+    drop(big);
+    let pg = match std::env::var("CONSENT_BENCH_POSTGRES_URL").ok().filter(|u| !u.is_empty()) {
+        Some(base) => Some(rt.block_on(postgres(&base, keys.path(), &session))?),
+        None => None,
+    };
 
     println!("\n== Results ==");
     println!(
@@ -54,13 +79,44 @@ fn main() -> anyhow::Result<()> {
         "end to end, SQLite durable, {} clients     : {:>9.0} accepted leads/s  ({} leads, {} errors)",
         r.clients, r.peak_rate, r.peak_accepted, r.errors
     );
-    println!("CPU per accepted lead: verifier {:.0} µs, load generator {:.0} µs", r.server_cpu_us, r.client_cpu_us);
+    println!(
+        "CPU per accepted lead: verifier {:.0} µs, load generator and SMTP sink {:.0} µs",
+        r.server_cpu_us, r.client_cpu_us
+    );
     println!("ratio end-to-end / crypto ceiling            : {:>9.2}  (target >= 0.50)", r.peak_rate / ceiling);
     println!(
         "latency at half the peak rate ({:.0}/s)      : p50 {:.2} ms, p99 {:.2} ms  (target p99 <= 10 ms)",
         r.half_rate, r.p50_ms, r.p99_ms
     );
     println!("verifier peak RSS                            : {:>9.1} MB  (target <= 100 MB)", rss as f64 / 1024.0);
+    println!(
+        "store growth, SQLite: 10k leads {:.0}/s, 1M leads {:.0}/s  (ratio {:.2}; flat = 1.0)",
+        r.peak_rate,
+        sqlite_1m,
+        sqlite_1m / r.peak_rate
+    );
+    match &pg {
+        Some(p) => {
+            println!(
+                "PostgreSQL, 10k leads: 1 replica {:.0}/s, 2 replicas {:.0}/s  (SQLite: {:.0}/s; same 2 cores for everything)",
+                p.one, p.two, r.peak_rate
+            );
+            println!(
+                "store growth, PostgreSQL: 10k leads {:.0}/s, 1M leads {:.0}/s  (ratio {:.2})",
+                p.one,
+                p.one_million,
+                p.one_million / p.one
+            );
+        }
+        None => println!(
+            "PostgreSQL: not measured (set CONSENT_BENCH_POSTGRES_URL, as `cargo xtask bench` does from CONSENT_TEST_POSTGRES_URL)"
+        ),
+    }
+    println!(
+        "double opt-in mails over SMTP (backlog drain)  : {sqlite_mails:.0}/s from 1 verifier on SQLite{}; {} received in all",
+        pg.as_ref().map(|p| format!(", {:.0}/s from 2 replicas on PostgreSQL", p.mails)).unwrap_or_default(),
+        sink.messages().len()
+    );
     match std::env::var("WIDGET_GZIP_BYTES").ok().and_then(|v| v.parse::<f64>().ok()) {
         Some(bytes) => println!(
             "widget shipped (widget.js + widget_bg.wasm, gzip): {:>5.1} KB  (budget 45 KB, target <= 35 KB)",
@@ -77,6 +133,191 @@ fn main() -> anyhow::Result<()> {
         w.sign_median_ms, w.signs
     );
     Ok(())
+}
+
+/// Every bench verifier answers as the same public URL and shares one keys directory, so
+/// receipts are signed once for all of them.
+const PUBLIC: &str = "http://bench.test";
+
+/// The port of the bench's SMTP sink.
+static SMTP_PORT: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(0);
+
+fn start(data: &std::path::Path, keys: &std::path::Path, database: &str) -> anyhow::Result<VerifierProcess> {
+    let log = std::env::var("BENCH_RUST_LOG").unwrap_or_else(|_| "info".into());
+    let keys = keys.to_string_lossy().to_string();
+    let port = SMTP_PORT.load(Ordering::Relaxed).to_string();
+    VerifierProcess::start(
+        data,
+        &[
+            "--public-url",
+            PUBLIC,
+            "--keys-dir",
+            keys.as_str(),
+            "--database-url",
+            database,
+            "--mail-transport",
+            "smtp",
+            "--smtp-host",
+            "127.0.0.1",
+            "--smtp-port",
+            port.as_str(),
+            "--smtp-tls",
+            "none",
+        ],
+        &[("RUST_LOG", log.as_str())],
+    )
+}
+
+/// Fills the store with synthetic leads (and one event each) up to `n`, in bulk SQL.
+async fn prefill(database: &str, n: i64) -> anyhow::Result<()> {
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(database).await?;
+    let have: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM leads").fetch_one(&pool).await?;
+    let digest: String = sqlx::query_scalar("SELECT digest FROM notice_versions LIMIT 1").fetch_one(&pool).await?;
+    let head: i64 = sqlx::query_scalar("SELECT seq FROM chain_head WHERE id = 1").fetch_one(&pool).await?;
+    let (from, to) = (have + 1, n);
+    if to < from {
+        return Ok(());
+    }
+    println!("filling the store up to {n} leads...");
+    // Recent leads: older ones would be due for the retention purge, which a verifier
+    // starts on at once and which would then compete with the load.
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs();
+    let started = Instant::now();
+    let postgres = database.starts_with("postgres");
+    let (series, id, rnd) = if postgres {
+        (
+            "generate_series($1::BIGINT, $2::BIGINT) AS g(x)",
+            "lpad(to_hex(x), 32, '0')",
+            "md5(random()::text || x::text)",
+        )
+    } else {
+        (
+            "(WITH RECURSIVE c(x) AS (SELECT $1 UNION ALL SELECT x + 1 FROM c WHERE x < $2) SELECT x FROM c)",
+            "printf('%032x', x)",
+            "hex(randomblob(16))",
+        )
+    };
+    sqlx::query(&format!(
+        "INSERT INTO leads (id, jti, notice_id, notice_version, notice_lang, notice_digest, receipt, receipt_sha256, seal, \
+         email, minor, granted, fields, origin, visitor_key, status, created_at, last_contact_at, contact_hash, last_event_hash) \
+         SELECT {id}, {rnd}, 'newsletter', 1, 'en', '{digest}', 'bulk', 'bulk', 'bulk', 'bulk' || x || '@example.org', 0, \
+         '[\"newsletter-email\"]', '{{}}', '{PUBLIC}', 'bulk', 'active', {now}, {now}, {rnd}, 'bulk' FROM {series}"
+    ))
+    .bind(from)
+    .bind(to)
+    .execute(&pool)
+    .await?;
+    sqlx::query(&format!(
+        "INSERT INTO events (seq, lead_id, lead_prev, kind, data, at, prev, hash) \
+         SELECT x - $1 + 1 + {head}, {id}, 'bulk', 'accepted', '{{}}', {now}, 'bulk', 'bulk' FROM {series}"
+    ))
+    .bind(from)
+    .bind(to)
+    .execute(&pool)
+    .await?;
+    sqlx::query("UPDATE chain_head SET seq = seq + $1 WHERE id = 1").bind(to - from + 1).execute(&pool).await?;
+    pool.close().await;
+    println!("  filled in {:.0?}", started.elapsed());
+    Ok(())
+}
+
+/// Waits until the verifiers sent every queued double opt-in mail (at most two minutes),
+/// and prints how fast they went out.
+async fn drain_outbox(database: &str) -> anyhow::Result<f64> {
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(database).await?;
+    let started = Instant::now();
+    let queued = |pool: sqlx::AnyPool| async move {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL")
+            .fetch_one(&pool)
+            .await
+    };
+    let first = queued(pool.clone()).await?;
+    let mut left = first;
+    while left > 0 && started.elapsed() < Duration::from_secs(120) {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        left = queued(pool.clone()).await?;
+    }
+    pool.close().await;
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "  outbox: {} queued mails sent over SMTP in {secs:.1} s ({:.0} mails/s){}",
+        first - left,
+        (first - left) as f64 / secs,
+        if left > 0 { format!(", {left} still queued; going on") } else { String::new() }
+    );
+    Ok((first - left) as f64 / secs)
+}
+
+struct PgFigures {
+    one: f64,
+    two: f64,
+    one_million: f64,
+    /// Queued mails sent per second by two replicas.
+    mails: f64,
+}
+
+/// PostgreSQL: one replica, two replicas on the same database, then a million leads.
+async fn postgres(base: &str, keys: &std::path::Path, session: &Session) -> anyhow::Result<PgFigures> {
+    let sep = if base.contains('?') { '&' } else { '?' };
+    let schema = format!("cwbench_{}", std::process::id());
+    let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
+    let (d1, d2) = (tempfile::tempdir()?, tempfile::tempdir()?);
+    let a = start(d1.path(), keys, &url)?;
+    prefill(&url, 10_000).await?;
+    let one = throughput(&[&a], session).await?;
+    let b = start(d2.path(), keys, &url)?;
+    let two = throughput(&[&a, &b], session).await?;
+    let mails = drain_outbox(&url).await?;
+    drop((a, b));
+    prefill(&url, 1_000_000).await?;
+    let a = start(d1.path(), keys, &url)?;
+    let one_million = throughput(&[&a], session).await?;
+    drop(a);
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(base).await?;
+    sqlx::query(&format!("DROP SCHEMA \"{schema}\" CASCADE")).execute(&pool).await?;
+    pool.close().await;
+    Ok(PgFigures { one, two, one_million, mails })
+}
+
+/// Accepted leads/s at saturation, clients spread over the verifiers.
+async fn throughput(targets: &[&VerifierProcess], session: &Session) -> anyhow::Result<f64> {
+    let clients = 32;
+    let budget = 15_000 * secs() as usize;
+    let bodies = Arc::new(presign(session, budget));
+    let next = Arc::new(AtomicUsize::new(0));
+    println!("saturating {} verifier(s) with {clients} clients for {} s...", targets.len(), secs());
+    let deadline = Instant::now() + Duration::from_secs(secs());
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let target = targets[c % targets.len()];
+        let addr: SocketAddr = format!("127.0.0.1:{}", target.port).parse()?;
+        let host = format!("127.0.0.1:{}", target.port);
+        let (bodies, next) = (bodies.clone(), next.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut s = connect(addr).await?;
+            let mut ok = 0usize;
+            while Instant::now() < deadline {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(body) = bodies.get(i) else { break };
+                if post(&mut s, &host, body.clone()).await? == 201 {
+                    ok += 1;
+                }
+            }
+            anyhow::Ok(ok)
+        }));
+    }
+    let mut accepted = 0;
+    for t in tasks {
+        accepted += t.await??;
+    }
+    if next.load(Ordering::Relaxed) >= bodies.len() {
+        bail!("ran out of pre-signed receipts: raise the budget");
+    }
+    Ok(accepted as f64 / start.elapsed().as_secs_f64())
 }
 
 struct WidgetFigures {
@@ -223,9 +464,15 @@ async fn post(sender: &mut Sender, host: &str, body: Bytes) -> anyhow::Result<u1
         .body(Full::new(body))?;
     let res = sender.send_request(req).await?;
     let status = res.status().as_u16();
-    res.into_body().collect().await?;
+    let body = res.into_body().collect().await?.to_bytes();
+    if status != 201 && !REPORTED.swap(true, Ordering::Relaxed) {
+        println!("  (first refusal in this run: {status} {})", String::from_utf8_lossy(&body));
+    }
     Ok(status)
 }
+
+/// Whether a refusal was already printed: one is enough to see what went wrong.
+static REPORTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 async fn end_to_end(verifier: &VerifierProcess, session: &Session) -> anyhow::Result<E2e> {
     let addr: SocketAddr = format!("127.0.0.1:{}", verifier.port).parse()?;
