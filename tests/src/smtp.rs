@@ -112,6 +112,11 @@ impl SmtpSink {
         self.port
     }
 
+    /// The `consent-verifier serve` flags that send mail to this sink (plain SMTP on loopback).
+    pub fn verifier_args(&self) -> Vec<String> {
+        smtp_args(self.port)
+    }
+
     /// Whether the server is listening (between start or [`restart`](Self::restart) and
     /// [`stop`](Self::stop)).
     pub fn is_listening(&self) -> bool {
@@ -667,6 +672,13 @@ async fn read_data<R: AsyncBufRead + Unpin>(reader: &mut R) -> io::Result<Data> 
         }
     }
     Ok(failure.unwrap_or(Data::Complete(raw)))
+}
+
+/// The `consent-verifier serve` flags that send mail over plain SMTP to `127.0.0.1:port`.
+pub fn smtp_args(port: u16) -> Vec<String> {
+    ["--mail-transport", "smtp", "--smtp-host", "127.0.0.1", "--smtp-port", &port.to_string(), "--smtp-tls", "none"]
+        .map(String::from)
+        .to_vec()
 }
 
 #[cfg(test)]

@@ -145,27 +145,10 @@ static SMTP_PORT: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::n
 fn start(data: &std::path::Path, keys: &std::path::Path, database: &str) -> anyhow::Result<VerifierProcess> {
     let log = std::env::var("BENCH_RUST_LOG").unwrap_or_else(|_| "info".into());
     let keys = keys.to_string_lossy().to_string();
-    let port = SMTP_PORT.load(Ordering::Relaxed).to_string();
-    VerifierProcess::start(
-        data,
-        &[
-            "--public-url",
-            PUBLIC,
-            "--keys-dir",
-            keys.as_str(),
-            "--database-url",
-            database,
-            "--mail-transport",
-            "smtp",
-            "--smtp-host",
-            "127.0.0.1",
-            "--smtp-port",
-            port.as_str(),
-            "--smtp-tls",
-            "none",
-        ],
-        &[("RUST_LOG", log.as_str())],
-    )
+    let mut args = vec!["--public-url", PUBLIC, "--keys-dir", keys.as_str(), "--database-url", database];
+    let smtp = consent_e2e::smtp::smtp_args(SMTP_PORT.load(Ordering::Relaxed));
+    args.extend(smtp.iter().map(String::as_str));
+    VerifierProcess::start(data, &args, &[("RUST_LOG", log.as_str())])
 }
 
 /// Fills the store with synthetic leads (and one event each) up to `n`, in bulk SQL.

@@ -14,13 +14,8 @@ fn link(mail: &ReceivedMail, base: &str, path: &str) -> String {
 }
 
 async fn site_with(sink: &SmtpSink) -> Site {
-    let port = sink.port().to_string();
-    Site::start_with(
-        1000,
-        1400,
-        &["--mail-transport", "smtp", "--smtp-host", "127.0.0.1", "--smtp-port", &port, "--smtp-tls", "none"],
-    )
-    .await
+    let args = sink.verifier_args();
+    Site::start_with(1000, 1400, &args.iter().map(String::as_str).collect::<Vec<_>>()).await
 }
 
 #[tokio::test]

@@ -13,8 +13,8 @@ async fn no_mail_is_lost_when_the_verifier_is_killed_while_the_mail_server_refus
     let sink = SmtpSink::start().await.unwrap();
     sink.set_accepting(false);
     let data = tempfile::tempdir().unwrap();
-    let port = sink.port().to_string();
-    let args = ["--mail-transport", "smtp", "--smtp-host", "127.0.0.1", "--smtp-port", &port, "--smtp-tls", "none"];
+    let args = sink.verifier_args();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let mut verifier = VerifierProcess::start(data.path(), &args, &[]).unwrap();
     let client = reqwest::Client::new();
     let session = Session::fetch(&client, &verifier.base, "newsletter", "en", &verifier.base).await.unwrap();

@@ -141,6 +141,23 @@ impl TestApp {
         req.send().await.expect("request sent")
     }
 
+    /// Withdraws everything a receipt granted, with a request signed by the receipt's key.
+    pub async fn withdraw(&self, receipt_jti: &str, key: &consent_receipt::SigningKey) -> reqwest::Response {
+        let w = consent_receipt::WithdrawalClaims {
+            jti: consent_e2e::random_jti(),
+            iat: self.clock.now(),
+            aud: AUD.into(),
+            receipt_jti: receipt_jti.into(),
+            purposes: None,
+        };
+        self.client
+            .post(format!("{}/v1/withdrawals", self.base))
+            .json(&serde_json::json!({"withdrawal": w.sign(key)}))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
     pub async fn post_raw(&self, path: &str, body: impl Into<reqwest::Body>) -> reqwest::Response {
         self.client
             .post(format!("{}{path}", self.base))

@@ -434,20 +434,7 @@ async fn a_withdrawal_before_the_mail_leaves_cancels_it() {
     let key = consent_e2e::random_key();
     let c = s.claims(&unique_email());
     lead_id_of(app.post_lead(&c.sign(&key)).await).await;
-    let w = WithdrawalClaims {
-        jti: consent_e2e::random_jti(),
-        iat: app.clock.now(),
-        aud: AUD.into(),
-        receipt_jti: c.jti.clone(),
-        purposes: None,
-    };
-    let res = app
-        .client
-        .post(format!("{}/v1/withdrawals", app.base))
-        .json(&serde_json::json!({"withdrawal": w.sign(&key)}))
-        .send()
-        .await
-        .unwrap();
+    let res = app.withdraw(&c.jti, &key).await;
     assert_eq!(res.status(), 200);
 
     sink.set_accepting(true);

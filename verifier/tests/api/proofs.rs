@@ -20,20 +20,7 @@ async fn lead_with_history(app: &TestApp) -> (String, ProofBundle) {
     let c = s.claims(&unique_email());
     let res = app.post_lead(&c.sign(&key)).await;
     let lead = res.json::<serde_json::Value>().await.unwrap()["lead_id"].as_str().unwrap().to_string();
-    let w = consent_receipt::WithdrawalClaims {
-        jti: consent_e2e::random_jti(),
-        iat: app.clock.now(),
-        aud: AUD.into(),
-        receipt_jti: c.jti.clone(),
-        purposes: None,
-    };
-    let res = app
-        .client
-        .post(format!("{}/v1/withdrawals", app.base))
-        .json(&serde_json::json!({"withdrawal": w.sign(&key)}))
-        .send()
-        .await
-        .unwrap();
+    let res = app.withdraw(&c.jti, &key).await;
     assert_eq!(res.status(), 200);
     let (other, _) = app.valid_receipt().await;
     app.post_lead(&other).await;

@@ -17,24 +17,17 @@ async fn two_replicas_on_one_postgresql_share_replay_protection_tokens_and_the_o
     let (keys, data_a, data_b) =
         (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let database = consent_e2e::db::database_url(data_a.path());
-    let port = sink.port().to_string();
     let keys_dir = keys.path().to_string_lossy().to_string();
-    let args = [
-        "--database-url",
-        database.as_str(),
-        "--keys-dir",
-        keys_dir.as_str(),
-        "--public-url",
-        PUBLIC,
-        "--mail-transport",
-        "smtp",
-        "--smtp-host",
-        "127.0.0.1",
-        "--smtp-port",
-        port.as_str(),
-        "--smtp-tls",
-        "none",
+    let mut args = vec![
+        "--database-url".to_string(),
+        database,
+        "--keys-dir".into(),
+        keys_dir,
+        "--public-url".into(),
+        PUBLIC.into(),
     ];
+    args.extend(sink.verifier_args());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let a = VerifierProcess::start(data_a.path(), &args, &[]).unwrap();
     // The second replica waits for the first to have created the schema.
     let b = VerifierProcess::start(data_b.path(), &args, &[]).unwrap();
