@@ -125,6 +125,20 @@ pub async fn problemize(res: Response) -> Response {
     if status.as_u16() < 400 || keep {
         return res;
     }
+    // The framework's own rejections (a missing or mistyped query parameter, say) explain
+    // themselves in a short text body: keep that explanation as the detail.
+    let plain = res.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"text/plain"));
+    let headers = res.headers().clone();
+    let said = if plain && status.is_client_error() {
+        axum::body::to_bytes(res.into_body(), 2048)
+            .await
+            .ok()
+            .and_then(|b| String::from_utf8(b.to_vec()).ok())
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty())
+    } else {
+        None
+    };
     let (code, detail) = match status {
         StatusCode::NOT_FOUND => ("not-found", "there is nothing at this address"),
         StatusCode::METHOD_NOT_ALLOWED => ("method-not-allowed", "this address does not answer to this method"),
@@ -135,8 +149,12 @@ pub async fn problemize(res: Response) -> Response {
         s if s.is_server_error() => ("internal", "internal error"),
         _ => ("malformed-request", "the request could not be understood"),
     };
+    let detail = match (code, said) {
+        ("malformed-request", Some(t)) => t,
+        _ => detail.to_string(),
+    };
     let mut out = ApiError::new(status, code, detail).into_response();
-    for (name, value) in res.headers() {
+    for (name, value) in headers.iter() {
         if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
             out.headers_mut().append(name.clone(), value.clone());
         }

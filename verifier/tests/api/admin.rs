@@ -106,6 +106,27 @@ async fn leads_are_listed_filtered_and_paged() {
 }
 
 #[tokio::test]
+async fn a_missing_or_mistyped_parameter_is_named_in_the_error() {
+    let app = spawn_app().await;
+    let k = key(&app).await;
+
+    let missing = assert_problem(
+        get_with(&app, "/v1/admin/permissions?email=a@example.org", Some(&k)).await,
+        400,
+        "malformed-request",
+    )
+    .await;
+    let channel = get_with(&app, "/v1/admin/permissions?email=a@example.org&purpose=p&channel=fax", Some(&k)).await;
+    let channel = assert_problem(channel, 400, "malformed-request").await;
+    let limit =
+        assert_problem(get_with(&app, "/v1/admin/leads?limit=many", Some(&k)).await, 400, "malformed-request").await;
+
+    assert!(missing["detail"].as_str().unwrap().contains("purpose"), "{missing}");
+    assert!(channel["detail"].as_str().unwrap().contains("fax"), "{channel}");
+    assert!(limit["detail"].as_str().unwrap().contains("limit"), "{limit}");
+}
+
+#[tokio::test]
 async fn one_lead_comes_with_its_receipt_and_events() {
     let app = spawn_app().await;
     let k = key(&app).await;
