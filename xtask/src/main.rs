@@ -458,8 +458,28 @@ fn strip_comments(js: &str) -> String {
     out
 }
 
+/// rustfmt and clippy come with rustup's default profile, but not with its minimal one.
+fn ensure_components() -> Result {
+    let have = |tool: &str| cargo().args([tool, "--version"]).output().is_ok_and(|o| o.status.success());
+    if have("fmt") && have("clippy") {
+        println!("    rustfmt and clippy: installed");
+        return Ok(());
+    }
+    say("Installing the rustfmt and clippy components (rustup component add)");
+    let mut c = Command::new("rustup");
+    c.args(["component", "add", "rustfmt", "clippy"]);
+    run(c)
+}
+
 fn test() -> Result {
     let started = Instant::now();
+    // Everything this machine may lack comes first, so a fresh machine fails early or not at all.
+    say("Checking the tools the tests need (installing what is missing)");
+    ensure_components()?;
+    ensure_wasm_target()?;
+    ensure_wasm_bindgen()?;
+    let (_, chromedriver) = ensure_chromium()?;
+
     say("Checking formatting (cargo fmt --check)");
     run(cargo_with(&["fmt", "--all", "--", "--check"]))?;
 
@@ -478,11 +498,9 @@ fn test() -> Result {
     ]))?;
 
     say("Building consent-receipt for WebAssembly (the protocol crate must stay wasm-clean)");
-    ensure_wasm_target()?;
     run(cargo_with(&["build", "-p", "consent-receipt", "--target", "wasm32-unknown-unknown"]))?;
 
     dist()?;
-    let (_, chromedriver) = ensure_chromium()?;
 
     say("Building the verifier binary that the process and browser tests start");
     run(cargo_with(&["build", "-p", "consent-verifier"]))?;
