@@ -16,6 +16,8 @@ use std::time::Instant;
 
 use sha2::{Digest, Sha384};
 
+mod wasm;
+
 const USAGE: &str = "\
 usage: cargo xtask <command> [args]
 
@@ -202,141 +204,6 @@ fn sri(bytes: &[u8]) -> String {
     format!("sha384-{}", b64(&Sha384::digest(bytes)))
 }
 
-fn read_leb(bytes: &[u8], at: &mut usize) -> Result<u32> {
-    let (mut value, mut shift) = (0u32, 0);
-    loop {
-        let b = *bytes.get(*at).ok_or("truncated wasm")?;
-        *at += 1;
-        value |= u32::from(b & 0x7f) << shift;
-        if b & 0x80 == 0 {
-            return Ok(value);
-        }
-        shift += 7;
-        if shift > 28 {
-            return Err("bad LEB128 in wasm".into());
-        }
-    }
-}
-
-fn write_leb(mut v: u32, out: &mut Vec<u8>) {
-    loop {
-        let b = (v & 0x7f) as u8;
-        v >>= 7;
-        if v == 0 {
-            out.push(b);
-            return;
-        }
-        out.push(b | 0x80);
-    }
-}
-
-/// Binaryen 108 (Debian's) keeps every `table.get`/`table.set` on wasm-bindgen's externref
-/// table but writes the `__wbindgen_externrefs` export against the funcref table, which
-/// browsers then refuse ("function-typed object must be null"). Points the export back at
-/// the externref table. Returns whether anything changed.
-fn fix_externref_export(wasm: &mut Vec<u8>) -> Result<bool> {
-    let mut at = 8;
-    let (mut imported_tables, mut externref_table, mut export_section) = (0u32, None, None);
-    while at < wasm.len() {
-        let id = wasm[at];
-        at += 1;
-        let size = read_leb(wasm, &mut at)? as usize;
-        let (start, end) = (at, at + size);
-        match id {
-            2 => {
-                let mut p = start;
-                for _ in 0..read_leb(wasm, &mut p)? {
-                    for _ in 0..2 {
-                        let len = read_leb(wasm, &mut p)? as usize;
-                        p += len;
-                    }
-                    let kind = wasm[p];
-                    p += 1;
-                    match kind {
-                        0 => {
-                            read_leb(wasm, &mut p)?;
-                        }
-                        1 => {
-                            imported_tables += 1;
-                            p += 1;
-                            let flags = read_leb(wasm, &mut p)?;
-                            read_leb(wasm, &mut p)?;
-                            if flags & 1 == 1 {
-                                read_leb(wasm, &mut p)?;
-                            }
-                        }
-                        2 => {
-                            let flags = read_leb(wasm, &mut p)?;
-                            read_leb(wasm, &mut p)?;
-                            if flags & 1 == 1 {
-                                read_leb(wasm, &mut p)?;
-                            }
-                        }
-                        3 => p += 2,
-                        _ => return Err("unknown import kind in wasm".into()),
-                    }
-                }
-            }
-            4 => {
-                let mut p = start;
-                for i in 0..read_leb(wasm, &mut p)? {
-                    let elem = wasm[p];
-                    p += 1;
-                    let flags = read_leb(wasm, &mut p)?;
-                    read_leb(wasm, &mut p)?;
-                    if flags & 1 == 1 {
-                        read_leb(wasm, &mut p)?;
-                    }
-                    if elem == 0x6f && externref_table.is_none() {
-                        externref_table = Some(imported_tables + i);
-                    }
-                }
-            }
-            7 => export_section = Some((start - 1 - leb_len(size), start, end)),
-            _ => {}
-        }
-        at = end;
-    }
-    let (Some(table), Some((section_at, start, end))) = (externref_table, export_section) else { return Ok(false) };
-    let mut p = start;
-    let mut body = Vec::new();
-    let count = read_leb(wasm, &mut p)?;
-    write_leb(count, &mut body);
-    let mut changed = false;
-    for _ in 0..count {
-        let len = read_leb(wasm, &mut p)? as usize;
-        let name = wasm[p..p + len].to_vec();
-        p += len;
-        let kind = wasm[p];
-        p += 1;
-        let mut index = read_leb(wasm, &mut p)?;
-        if kind == 1 && name == b"__wbindgen_externrefs" && index != table {
-            index = table;
-            changed = true;
-        }
-        write_leb(len as u32, &mut body);
-        body.extend_from_slice(&name);
-        body.push(kind);
-        write_leb(index, &mut body);
-    }
-    if changed {
-        let mut section = vec![7u8];
-        write_leb(body.len() as u32, &mut section);
-        section.extend_from_slice(&body);
-        wasm.splice(section_at..end, section);
-    }
-    Ok(changed)
-}
-
-fn leb_len(mut v: usize) -> usize {
-    let mut n = 1;
-    while v >= 0x80 {
-        v >>= 7;
-        n += 1;
-    }
-    n
-}
-
 fn gzip_len(bytes: &[u8]) -> Result<usize> {
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     enc.write_all(bytes).map_err(|e| e.to_string())?;
@@ -380,7 +247,7 @@ fn dist() -> Result<Built> {
         raw_wasm
     };
     let mut wasm = std::fs::read(&wasm_path).map_err(|e| format!("reading {}: {e}", wasm_path.display()))?;
-    if fix_externref_export(&mut wasm)? {
+    if wasm::fix_externref_export(&mut wasm)? {
         println!(
             "    repaired the __wbindgen_externrefs export that wasm-opt {} pointed at the wrong table",
             wasm_opt_version()
@@ -393,6 +260,14 @@ fn dist() -> Result<Built> {
     if code_lines.into_iter().any(|l| l.matches('`').count() % 2 == 1) {
         return Err("the wasm-bindgen glue now has template literals: review strip_comments".into());
     }
+    let (wasm_before, glue) = (wasm.len(), strip_comments(&glue));
+    let short_glue = wasm::minify_imports(&mut wasm, &glue, "./widget_bg.js")?;
+    println!(
+        "    renamed the wasm's imports to short names: {} bytes less wasm, {} bytes less glue",
+        wasm_before - wasm.len(),
+        glue.len() - short_glue.len()
+    );
+    let glue = short_glue;
     let loader =
         std::fs::read_to_string(root().join("widget/loader.js")).map_err(|e| format!("reading loader.js: {e}"))?;
     let script = strip_comments(&format!("{glue}\n{}", loader.replace("__WASM_SRI__", &sri(&wasm))));
