@@ -85,19 +85,19 @@ enum AdminCommand {
         #[arg(long)]
         name: String,
         #[command(flatten)]
-        settings: Box<Settings>,
+        store: StoreArgs,
     },
     /// Revoke an API key by id
     RevokeKey {
         /// The key id (the part after cwk_ and before the dot)
         id: String,
         #[command(flatten)]
-        settings: Box<Settings>,
+        store: StoreArgs,
     },
     /// List API keys (ids and names, never the keys)
     ListKeys {
         #[command(flatten)]
-        settings: Box<Settings>,
+        store: StoreArgs,
     },
 }
 
@@ -105,12 +105,37 @@ enum AdminCommand {
 enum AuditCommand {
     /// Recompute the event hash chain and report the first broken link (exit 1)
     Verify {
-        /// A TOML file with the same keys as serve's flags
-        #[arg(long, env = "CONSENT_CONFIG")]
-        config: Option<PathBuf>,
         #[command(flatten)]
-        settings: Box<Settings>,
+        store: StoreArgs,
     },
+}
+
+/// Where the store is: all that the commands working on the database need.
+#[derive(Debug, clap::Args)]
+struct StoreArgs {
+    /// serve's TOML config file: its data-dir and database-url are used
+    #[arg(long, env = "CONSENT_CONFIG")]
+    config: Option<PathBuf>,
+    /// Where data lives [default: ./data]
+    #[arg(long, env = "CONSENT_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Database URL, sqlite://… or postgres://… [default: sqlite://<data-dir>/consent.db]
+    #[arg(long, env = "CONSENT_DATABASE_URL")]
+    database_url: Option<String>,
+}
+
+impl StoreArgs {
+    /// The database URL these flags, the environment and the config file name.
+    fn database_url(self) -> anyhow::Result<String> {
+        let file = match &self.config {
+            Some(path) => Settings::from_file(path)?,
+            None => Settings::default(),
+        };
+        let flags = Settings { data_dir: self.data_dir, database_url: self.database_url, ..Settings::default() };
+        let settings =
+            flags.or(Settings { data_dir: file.data_dir, database_url: file.database_url, ..Settings::default() });
+        Ok(Config::resolve(settings)?.database_url)
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -149,7 +174,7 @@ pub fn main() -> ExitCode {
         Command::Keys(KeysCommand::Rotate { keys_dir }) => run_or_report(rotate(&keys_dir)),
         Command::Keys(KeysCommand::List { keys_dir }) => run_or_report(list_keys(&keys_dir)),
         Command::Notices(NoticesCommand::Check { dir }) => run_or_report(check_notices(&dir)),
-        Command::Audit(AuditCommand::Verify { config, settings }) => audit(config, *settings),
+        Command::Audit(AuditCommand::Verify { store }) => audit(store),
         Command::Admin(cmd) => run_or_report(admin(cmd)),
         Command::Verify { file, seal, jwks, notice, aud } => {
             verify(&file, seal.as_deref(), jwks.as_deref(), notice.as_deref(), aud.as_deref())
@@ -182,21 +207,8 @@ fn serve(config: Option<PathBuf>, flags: Settings) -> anyhow::Result<()> {
     })
 }
 
-fn audit(config: Option<PathBuf>, flags: Settings) -> ExitCode {
-    let result = (|| -> anyhow::Result<crate::audit::Audit> {
-        let file = match config {
-            Some(path) => Settings::from_file(&path)?,
-            None => Settings::default(),
-        };
-        let config = Config::resolve(flags.or(file))?;
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-        runtime.block_on(async {
-            let store = crate::store::Store::connect(&config.database_url).await?;
-            let report = crate::audit::verify_chain(&store).await?;
-            store.close().await;
-            Ok(report)
-        })
-    })();
+fn audit(store: StoreArgs) -> ExitCode {
+    let result = with_store(store, async |s| Ok(crate::audit::verify_chain(s).await?));
     match result {
         Ok(crate::audit::Audit::Intact { events, head }) => {
             println!("The event chain is intact: {events} events, head {head}.");
@@ -214,14 +226,11 @@ fn audit(config: Option<PathBuf>, flags: Settings) -> ExitCode {
 }
 
 /// Runs `f` against the store the settings name.
-fn with_store<T>(
-    settings: Settings,
-    f: impl AsyncFnOnce(&crate::store::Store) -> anyhow::Result<T>,
-) -> anyhow::Result<T> {
-    let config = Config::resolve(settings)?;
+fn with_store<T>(args: StoreArgs, f: impl AsyncFnOnce(&crate::store::Store) -> anyhow::Result<T>) -> anyhow::Result<T> {
+    let database_url = args.database_url()?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async {
-        let store = crate::store::Store::connect(&config.database_url).await?;
+        let store = crate::store::Store::connect(&database_url).await?;
         let out = f(&store).await;
         store.close().await;
         out
@@ -231,21 +240,20 @@ fn with_store<T>(
 fn admin(cmd: AdminCommand) -> anyhow::Result<()> {
     let now = crate::clock::Clock::default().now();
     match cmd {
-        AdminCommand::CreateKey { name, settings } => {
-            let (id, key) = with_store(*settings, async |s| crate::admin::create_key(s, &name, now).await)?;
+        AdminCommand::CreateKey { name, store } => {
+            let (id, key) = with_store(store, async |s| crate::admin::create_key(s, &name, now).await)?;
             println!("API key `{name}` (id {id}). It is shown only this once; keep it secret:\n\n  {key}\n");
             println!("Use it as:  curl -H 'Authorization: Bearer {key}' http://127.0.0.1:8080/v1/admin/leads");
         }
-        AdminCommand::RevokeKey { id, settings } => {
-            if with_store(*settings, async |s| Ok(crate::admin::revoke_key(s, &id, now).await?))? {
+        AdminCommand::RevokeKey { id, store } => {
+            if with_store(store, async |s| Ok(crate::admin::revoke_key(s, &id, now).await?))? {
                 println!("Key {id} revoked.");
             } else {
                 anyhow::bail!("no live key with id {id}");
             }
         }
-        AdminCommand::ListKeys { settings } => {
-            for (id, name, created, revoked) in with_store(*settings, async |s| Ok(crate::admin::list_keys(s).await?))?
-            {
+        AdminCommand::ListKeys { store } => {
+            for (id, name, created, revoked) in with_store(store, async |s| Ok(crate::admin::list_keys(s).await?))? {
                 let state = revoked.map_or("live".to_string(), |r| format!("revoked {}", rfc3339(r)));
                 println!("{id}  {name:<20} created {}  {state}", rfc3339(created));
             }

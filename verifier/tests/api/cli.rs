@@ -168,3 +168,58 @@ fn serve_stops_cleanly_on_sigterm_and_keeps_its_data() {
         assert!(dir.path().join("consent.db").exists());
     }
 }
+
+#[test]
+fn admin_keys_made_on_the_command_line_open_and_close_the_admin_api() {
+    let help =
+        String::from_utf8_lossy(&bin().args(["admin", "create-key", "--help"]).output().unwrap().stdout).to_string();
+    for flag in ["--name", "--data-dir", "--database-url", "--config"] {
+        assert!(help.contains(flag), "{flag} missing from admin create-key --help:\n{help}");
+    }
+    for flag in ["--smtp-password", "--addr", "--allowed-origin", "--nonce-ttl"] {
+        assert!(!help.contains(flag), "admin create-key --help offers serve's {flag}:\n{help}");
+    }
+
+    let data = tempfile::tempdir().unwrap();
+    let admin = |args: &[&str]| {
+        let out = bin()
+            .arg("admin")
+            .args(args)
+            .arg("--data-dir")
+            .arg(data.path())
+            .arg("--database-url")
+            .arg(consent_e2e::db::database_url(data.path()))
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let (code, created, err) = admin(&["create-key", "--name", "crm"]);
+    assert_eq!(code, Some(0), "{created}{err}");
+    let key = created.split_whitespace().find(|w| w.starts_with("cwk_")).expect("the key is shown").to_string();
+    let id = key.trim_start_matches("cwk_").split('.').next().unwrap().to_string();
+    let (_, listed, _) = admin(&["list-keys"]);
+    assert!(listed.contains(&id) && listed.contains("crm") && listed.contains("live"), "{listed}");
+    assert!(!listed.contains(&key), "list-keys must never show a key: {listed}");
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let app = spawn_app_with(Options { data_dir: Some(data.path().to_path_buf()), ..Options::default() }).await;
+        let leads = || app.client.get(format!("{}/v1/admin/leads", app.base)).bearer_auth(&key).send();
+        assert_eq!(leads().await.unwrap().status(), 200);
+
+        let (code, revoked, err) = admin(&["revoke-key", &id]);
+        assert_eq!(code, Some(0), "{revoked}{err}");
+        let after = leads().await.unwrap();
+        assert_eq!(after.status(), 403, "a key revoked on the command line must stop working on a running verifier");
+        app.stop().await;
+    });
+    let (_, listed, _) = admin(&["list-keys"]);
+    assert!(listed.contains("revoked"), "{listed}");
+    let (code, _, err) = admin(&["revoke-key", &id]);
+    assert_eq!(code, Some(2), "revoking twice is an error: {err}");
+    assert!(err.contains("no live key"), "{err}");
+}
