@@ -7,6 +7,9 @@ pub fn read_leb(bytes: &[u8], at: &mut usize) -> Result<u32> {
     loop {
         let b = *bytes.get(*at).ok_or("truncated wasm")?;
         *at += 1;
+        if shift == 28 && b & 0x70 != 0 {
+            return Err("LEB128 value over 32 bits in wasm".into());
+        }
         value |= u32::from(b & 0x7f) << shift;
         if b & 0x80 == 0 {
             return Ok(value);
@@ -38,6 +41,7 @@ pub fn fix_externref_export(wasm: &mut Vec<u8>) -> Result<bool> {
     let mut at = 8;
     let (mut imported_tables, mut externref_table, mut export_section) = (0u32, None, None);
     while at < wasm.len() {
+        let header = at;
         let id = wasm[at];
         at += 1;
         let size = read_leb(wasm, &mut at)? as usize;
@@ -67,7 +71,7 @@ pub fn fix_externref_export(wasm: &mut Vec<u8>) -> Result<bool> {
                     }
                 }
             }
-            7 => export_section = Some((start - 1 - leb_len(size), start, end)),
+            7 => export_section = Some((header, start, end)),
             _ => {}
         }
         at = end;
@@ -101,15 +105,6 @@ pub fn fix_externref_export(wasm: &mut Vec<u8>) -> Result<bool> {
         wasm.splice(section_at..end, section);
     }
     Ok(changed)
-}
-
-fn leb_len(mut v: usize) -> usize {
-    let mut n = 1;
-    while v >= 0x80 {
-        v >>= 7;
-        n += 1;
-    }
-    n
 }
 
 /// One entry of the import section: where its names are, and its kind.
@@ -152,6 +147,10 @@ fn read_import(wasm: &[u8], p: &mut usize) -> Result<Import> {
         }
         2 => limits(p)?,
         3 => *p += 2,
+        4 => {
+            *p += 1;
+            read_leb(wasm, p)?;
+        }
         _ => return Err("unknown import kind in wasm".into()),
     }
     Ok(Import { module, field, kind })
@@ -184,11 +183,12 @@ pub fn minify_imports(wasm: &mut Vec<u8>, js: &str, module: &str) -> Result<Stri
     let mut at = 8;
     let mut section = None;
     while at < wasm.len() {
+        let header = at;
         let id = wasm[at];
         at += 1;
         let size = read_leb(wasm, &mut at)? as usize;
         if id == 2 {
-            section = Some((at - 1 - leb_len(size), at, at + size));
+            section = Some((header, at, at + size));
             break;
         }
         at += size;
@@ -200,14 +200,21 @@ pub fn minify_imports(wasm: &mut Vec<u8>, js: &str, module: &str) -> Result<Stri
     let mut body = Vec::new();
     write_leb(count, &mut body);
     let mut renames: Vec<(String, String)> = Vec::new();
-    for i in 0..count as usize {
+    for _ in 0..count {
         let import = read_import(wasm, &mut p)?;
         let desc_start = import.field.end;
         let module_name = &wasm[import.module.clone()];
         let field = String::from_utf8(wasm[import.field.clone()].to_vec()).map_err(|_| "non-UTF-8 import name")?;
         let (m, f) = if module_name == module.as_bytes() {
-            let short = short_name(i);
-            renames.push((field, short.clone()));
+            // The same function may be imported twice: one key in the glue, one short name.
+            let short = match renames.iter().find(|(long, _)| *long == field) {
+                Some((_, short)) => short.clone(),
+                None => {
+                    let short = short_name(renames.len());
+                    renames.push((field, short.clone()));
+                    short
+                }
+            };
             (short_module.as_bytes().to_vec(), short.into_bytes())
         } else {
             (module_name.to_vec(), field.into_bytes())
@@ -330,15 +337,47 @@ mod tests {
                 ("w".into(), "a".into(), 0),
                 ("w".into(), "b".into(), 0),
                 ("env".into(), "keep_me".into(), 0),
-                ("w".into(), "d".into(), 2)
+                ("w".into(), "c".into(), 2)
             ]
         );
         assert!(js.contains("\na: function(arg0) {\nreturn arg0.origin;"), "{js}");
         assert!(js.contains("\nb: function() {"), "{js}");
-        assert!(js.contains("\nd: new WebAssembly.Memory"), "{js}");
+        assert!(js.contains("\nc: new WebAssembly.Memory"), "{js}");
         assert!(js.contains("\"w\": import0"), "{js}");
         assert!(!js.contains("__wbg") && !js.contains("widget_bg.js"), "{js}");
         assert!(wasm.ends_with(b"\x04nameXYZ"), "the sections after the imports are kept");
+    }
+
+    #[test]
+    fn a_function_imported_twice_keeps_one_name() {
+        let mut wasm = b"\0asm\x01\0\0\0".to_vec();
+        wasm.extend(section(1, &[1, 0x60, 0, 0]));
+        let mut imports = vec![3];
+        for f in ["__wbg_origin_dafa41a3ee9236b1", "__wbindgen_init_externref_table", "__wbg_origin_dafa41a3ee9236b1"] {
+            name("./widget_bg.js", &mut imports);
+            name(f, &mut imports);
+            imports.extend([0, 0]);
+        }
+        // The section size padded to five bytes, as some tools write it.
+        let n = imports.len();
+        wasm.extend([2, 0x80 | (n & 0x7f) as u8, 0x80 | (n >> 7) as u8, 0x80, 0x80, 0]);
+        wasm.extend(&imports);
+        let js = minify_imports(
+            &mut wasm,
+            GLUE.replace("__wbg_memory_0123456789abcdef: new WebAssembly.Memory({initial: 1}),\n", "").as_str(),
+            "./widget_bg.js",
+        )
+        .unwrap();
+        let fields: Vec<String> = imports_of(&wasm).into_iter().map(|(_, f, _)| f).collect();
+        assert_eq!(fields, ["a", "b", "a"]);
+        assert!(js.contains("\na: function(arg0)") && js.contains("\nb: function()"), "{js}");
+    }
+
+    #[test]
+    fn over_long_leb128_is_refused() {
+        assert!(read_leb(&[0xff, 0xff, 0xff, 0xff, 0x0f], &mut 0).is_ok());
+        assert!(read_leb(&[0xff, 0xff, 0xff, 0xff, 0x1f], &mut 0).is_err());
+        assert!(read_leb(&[0x80, 0x80, 0x80, 0x80, 0x80, 0x00], &mut 0).is_err());
     }
 
     #[test]

@@ -205,6 +205,27 @@ fn admin_keys_made_on_the_command_line_open_and_close_the_admin_api() {
     assert!(listed.contains(&id) && listed.contains("crm") && listed.contains("live"), "{listed}");
     assert!(!listed.contains(&key), "list-keys must never show a key: {listed}");
 
+    // The same store named by serve's config file; a flag still wins over the file.
+    let config = data.path().join("verifier.toml");
+    std::fs::write(&config, format!("database-url = {:?}\n", consent_e2e::db::database_url(data.path()))).unwrap();
+    let list_with = |extra: &[&std::ffi::OsStr]| {
+        let out = bin()
+            .args(["admin", "list-keys", "--config"])
+            .arg(&config)
+            .args(extra)
+            .env_remove("CONSENT_DATA_DIR")
+            .env_remove("CONSENT_DATABASE_URL")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    assert!(list_with(&[]).contains(&id), "--config must name the store");
+    let elsewhere = tempfile::tempdir().unwrap();
+    let other_url = consent_e2e::db::database_url(elsewhere.path());
+    let overridden = list_with(&["--database-url".as_ref(), other_url.as_ref()]);
+    assert!(!overridden.contains(&id), "--database-url must win over the config file: {overridden}");
+
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let app = spawn_app_with(Options { data_dir: Some(data.path().to_path_buf()), ..Options::default() }).await;
