@@ -28,6 +28,11 @@ fn secs() -> u64 {
     std::env::var("BENCH_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(5)
 }
 
+/// Concurrent clients of the saturation phases (`BENCH_CLIENTS`, default 32).
+fn clients() -> usize {
+    std::env::var("BENCH_CLIENTS").ok().and_then(|s| s.parse().ok()).filter(|&n| n > 0).unwrap_or(32)
+}
+
 fn main() -> anyhow::Result<()> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!("consent-widget benchmarks: {cores} cores, {} s per phase", secs());
@@ -267,7 +272,7 @@ async fn postgres(base: &str, keys: &std::path::Path, session: &Session) -> anyh
 
 /// Accepted leads/s at saturation, clients spread over the verifiers.
 async fn throughput(targets: &[&VerifierProcess], session: &Session) -> anyhow::Result<f64> {
-    let clients = 32;
+    let clients = clients();
     let budget = 15_000 * secs() as usize;
     let bodies = Arc::new(presign(session, budget));
     let next = Arc::new(AtomicUsize::new(0));
@@ -460,7 +465,7 @@ static REPORTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::
 async fn end_to_end(verifier: &VerifierProcess, session: &Session) -> anyhow::Result<E2e> {
     let addr: SocketAddr = format!("127.0.0.1:{}", verifier.port).parse()?;
     let host = format!("127.0.0.1:{}", verifier.port);
-    let clients = 32;
+    let clients = clients();
     let budget = 20_000 * secs() as usize;
     println!("signing {budget} unique receipts for the load...");
     let bodies = Arc::new(presign(session, budget + 2_000));
