@@ -225,7 +225,7 @@ fn audit(store: StoreArgs) -> ExitCode {
     }
 }
 
-/// Runs `f` against the store the settings name.
+/// Runs `f` against the store that the store options name.
 fn with_store<T>(args: StoreArgs, f: impl AsyncFnOnce(&crate::store::Store) -> anyhow::Result<T>) -> anyhow::Result<T> {
     let database_url = args.database_url()?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;

@@ -164,6 +164,15 @@ const WASM_OPT_FEATURES: &[&str] = &[
     "--enable-mutable-globals",
 ];
 
+/// Installs Debian's binaryen for `wasm-opt` when root; without it the widget is built
+/// unshrunk.
+fn ensure_wasm_opt() -> Result {
+    if !on_path("wasm-opt") && is_root() {
+        apt_install(&["binaryen"], "wasm-opt shrinks the widget")?;
+    }
+    Ok(())
+}
+
 fn wasm_opt_version() -> String {
     output(Command::new("wasm-opt").arg("--version")).map(|v| v.trim().to_string()).unwrap_or_default()
 }
@@ -233,9 +242,7 @@ fn dist() -> Result<Built> {
     run(wb)?;
     let raw_wasm = bindgen_out.join("widget_bg.wasm");
     let opt_wasm = bindgen_out.join("widget_bg.opt.wasm");
-    if !on_path("wasm-opt") && is_root() {
-        apt_install(&["binaryen"], "wasm-opt shrinks the widget")?;
-    }
+    ensure_wasm_opt()?;
     let wasm_path = if on_path("wasm-opt") {
         say("Shrinking the wasm (wasm-opt -Oz)");
         let mut c = Command::new("wasm-opt");
@@ -270,7 +277,8 @@ fn dist() -> Result<Built> {
     let glue = short_glue;
     let loader =
         std::fs::read_to_string(root().join("widget/loader.js")).map_err(|e| format!("reading loader.js: {e}"))?;
-    let script = strip_comments(&format!("{glue}\n{}", loader.replace("__WASM_SRI__", &sri(&wasm))));
+    // The glue is stripped already (the import rename needs it so); only the loader is left.
+    let script = format!("{glue}{}", strip_comments(&loader.replace("__WASM_SRI__", &sri(&wasm))));
     let types = std::fs::read(root().join("widget/widget.d.ts")).map_err(|e| format!("reading widget.d.ts: {e}"))?;
 
     let out = root().join("www/widget");
@@ -353,6 +361,7 @@ fn test() -> Result {
     ensure_components()?;
     ensure_wasm_target()?;
     ensure_wasm_bindgen()?;
+    ensure_wasm_opt()?;
     let (_, chromedriver) = ensure_chromium()?;
 
     say("Checking formatting (cargo fmt --check)");

@@ -33,22 +33,60 @@ fn write_leb(mut v: u32, out: &mut Vec<u8>) {
     }
 }
 
-/// Binaryen 108 (Debian's) keeps every `table.get`/`table.set` on wasm-bindgen's externref
-/// table but writes the `__wbindgen_externrefs` export against the funcref table, which
-/// browsers then refuse ("function-typed object must be null"). Points the export back at
-/// the externref table. Returns whether anything changed.
-pub fn fix_externref_export(wasm: &mut Vec<u8>) -> Result<bool> {
+/// One section of a module: its id, where its header starts, and its body.
+struct Section {
+    id: u8,
+    header: usize,
+    body: std::ops::Range<usize>,
+}
+
+/// The module's sections, in order.
+fn sections(wasm: &[u8]) -> Result<Vec<Section>> {
     let mut at = 8;
-    let (mut imported_tables, mut externref_table, mut export_section) = (0u32, None, None);
+    let mut out = Vec::new();
     while at < wasm.len() {
         let header = at;
         let id = wasm[at];
         at += 1;
         let size = read_leb(wasm, &mut at)? as usize;
-        let (start, end) = (at, at + size);
+        let body = at..at + size;
+        if body.end > wasm.len() {
+            return Err("truncated wasm".into());
+        }
+        at = body.end;
+        out.push(Section { id, header, body });
+    }
+    Ok(out)
+}
+
+/// A section with its header: id, then the body's size.
+fn section(id: u8, body: &[u8]) -> Vec<u8> {
+    let mut out = vec![id];
+    write_leb(body.len() as u32, &mut out);
+    out.extend_from_slice(body);
+    out
+}
+
+/// Moves past table or memory limits: flags, minimum, and a maximum when flagged.
+fn skip_limits(wasm: &[u8], p: &mut usize) -> Result {
+    let flags = read_leb(wasm, p)?;
+    read_leb(wasm, p)?;
+    if flags & 1 == 1 {
+        read_leb(wasm, p)?;
+    }
+    Ok(())
+}
+
+/// Binaryen 108 (Debian's) keeps every `table.get`/`table.set` on wasm-bindgen's externref
+/// table but writes the `__wbindgen_externrefs` export against the funcref table, which
+/// browsers then refuse ("function-typed object must be null"). Points the export back at
+/// the externref table. Returns whether anything changed.
+pub fn fix_externref_export(wasm: &mut Vec<u8>) -> Result<bool> {
+    let (mut imported_tables, mut externref_table, mut export_section) = (0u32, None, None);
+    for Section { id, header, body } in sections(wasm)? {
         match id {
             2 => {
-                let mut p = start;
+                let mut p = body.start;
                 for _ in 0..read_leb(wasm, &mut p)? {
                     let import = read_import(wasm, &mut p)?;
                     if import.kind == 1 {
@@ -57,24 +95,19 @@ pub fn fix_externref_export(wasm: &mut Vec<u8>) -> Result<bool> {
                 }
             }
             4 => {
-                let mut p = start;
+                let mut p = body.start;
                 for i in 0..read_leb(wasm, &mut p)? {
                     let elem = wasm[p];
                     p += 1;
-                    let flags = read_leb(wasm, &mut p)?;
-                    read_leb(wasm, &mut p)?;
-                    if flags & 1 == 1 {
-                        read_leb(wasm, &mut p)?;
-                    }
+                    skip_limits(wasm, &mut p)?;
                     if elem == 0x6f && externref_table.is_none() {
                         externref_table = Some(imported_tables + i);
                     }
                 }
             }
-            7 => export_section = Some((header, start, end)),
+            7 => export_section = Some((header, body.start, body.end)),
             _ => {}
         }
-        at = end;
     }
     let (Some(table), Some((section_at, start, end))) = (externref_table, export_section) else { return Ok(false) };
     let mut p = start;
@@ -99,10 +132,7 @@ pub fn fix_externref_export(wasm: &mut Vec<u8>) -> Result<bool> {
         write_leb(index, &mut body);
     }
     if changed {
-        let mut section = vec![7u8];
-        write_leb(body.len() as u32, &mut section);
-        section.extend_from_slice(&body);
-        wasm.splice(section_at..end, section);
+        wasm.splice(section_at..end, section(7, &body));
     }
     Ok(changed)
 }
@@ -129,23 +159,15 @@ fn read_import(wasm: &[u8], p: &mut usize) -> Result<Import> {
     let field = name(p)?;
     let kind = *wasm.get(*p).ok_or("truncated wasm")?;
     *p += 1;
-    let limits = |p: &mut usize| -> Result {
-        let flags = read_leb(wasm, p)?;
-        read_leb(wasm, p)?;
-        if flags & 1 == 1 {
-            read_leb(wasm, p)?;
-        }
-        Ok(())
-    };
     match kind {
         0 => {
             read_leb(wasm, p)?;
         }
         1 => {
             *p += 1;
-            limits(p)?;
+            skip_limits(wasm, p)?;
         }
-        2 => limits(p)?,
+        2 => skip_limits(wasm, p)?,
         3 => *p += 2,
         4 => {
             *p += 1;
@@ -180,20 +202,11 @@ fn short_name(mut n: usize) -> String {
 /// else means wasm-bindgen's output changed, and the build stops rather than guess.
 /// Returns the rewritten glue.
 pub fn minify_imports(wasm: &mut Vec<u8>, js: &str, module: &str) -> Result<String> {
-    let mut at = 8;
-    let mut section = None;
-    while at < wasm.len() {
-        let header = at;
-        let id = wasm[at];
-        at += 1;
-        let size = read_leb(wasm, &mut at)? as usize;
-        if id == 2 {
-            section = Some((header, at, at + size));
-            break;
-        }
-        at += size;
-    }
-    let Some((section_at, start, end)) = section else { return Ok(js.to_string()) };
+    let Some(Section { header: section_at, body: std::ops::Range { start, end }, .. }) =
+        sections(wasm)?.into_iter().find(|s| s.id == 2)
+    else {
+        return Ok(js.to_string());
+    };
     let short_module = "w";
     let mut p = start;
     let count = read_leb(wasm, &mut p)?;
@@ -258,23 +271,13 @@ pub fn minify_imports(wasm: &mut Vec<u8>, js: &str, module: &str) -> Result<Stri
             return Err(format!("the glue uses the import {long} somewhere else too: not renaming"));
         }
     }
-    let mut new_section = vec![2u8];
-    write_leb(body.len() as u32, &mut new_section);
-    new_section.extend_from_slice(&body);
-    wasm.splice(section_at..end, new_section);
+    wasm.splice(section_at..end, section(2, &body));
     Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn section(id: u8, body: &[u8]) -> Vec<u8> {
-        let mut s = vec![id];
-        write_leb(body.len() as u32, &mut s);
-        s.extend_from_slice(body);
-        s
-    }
 
     fn name(n: &str, out: &mut Vec<u8>) {
         write_leb(n.len() as u32, out);
@@ -303,25 +306,18 @@ mod tests {
     }
 
     fn imports_of(wasm: &[u8]) -> Vec<(String, String, u8)> {
-        let mut at = 8;
+        let all = sections(wasm).unwrap();
+        assert_eq!(all.last().map_or(8, |s| s.body.end), wasm.len());
         let mut out = Vec::new();
-        while at < wasm.len() {
-            let id = wasm[at];
-            at += 1;
-            let size = read_leb(wasm, &mut at).unwrap() as usize;
-            let end = at + size;
-            if id == 2 {
-                let mut p = at;
-                for _ in 0..read_leb(wasm, &mut p).unwrap() {
-                    let i = read_import(wasm, &mut p).unwrap();
-                    let s = |r: std::ops::Range<usize>| String::from_utf8(wasm[r].to_vec()).unwrap();
-                    out.push((s(i.module), s(i.field), i.kind));
-                }
-                assert_eq!(p, end);
+        for s in all.iter().filter(|s| s.id == 2) {
+            let mut p = s.body.start;
+            for _ in 0..read_leb(wasm, &mut p).unwrap() {
+                let i = read_import(wasm, &mut p).unwrap();
+                let s = |r: std::ops::Range<usize>| String::from_utf8(wasm[r].to_vec()).unwrap();
+                out.push((s(i.module), s(i.field), i.kind));
             }
-            at = end;
+            assert_eq!(p, s.body.end);
         }
-        assert_eq!(at, wasm.len());
         out
     }
 
