@@ -49,10 +49,10 @@ pub mod seal;
 pub mod withdrawal;
 
 pub use contact::{Email, PhoneE164};
-pub use error::VerifyError;
+pub use error::{ErrorInfo, ErrorKind, VerifyError};
 pub use event::{Event, GENESIS, event_hash};
 pub use jwk::{Jwk, Jwks, thumbprint};
-pub use notice::{Channel, Controller, LegalBasis, Notice, Purpose, age_of_digital_consent};
+pub use notice::{Channel, Controller, LegalBasis, Notice, Purpose, age_of_digital_consent, is_identifier};
 pub use proof::{
     BUNDLE_FORMAT, CHECKPOINT_TYP, CheckpointClaims, ProofBundle, ProofReport, STATEMENT_TYP, SealedReceipt,
     StatementClaims, sign_statement, verify_bundle, verify_statement,

@@ -194,6 +194,11 @@ impl Notice {
     }
 }
 
+/// Whether `s` can name a notice or a purpose: 1 to 64 of `[A-Za-z0-9_-]`.
+pub fn is_identifier(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 /// The age of digital consent (GDPR Art. 8) of an EU/EEA member state, from the
 /// Commission's 2020 review. `None` where the law is not known here: such a notice must
 /// state `age_of_consent` itself.

@@ -387,8 +387,7 @@ fn check_schema(c: &Claims) -> Result<ParsedContacts, VerifyError> {
         return Err(bad("nonce is missing or too long"));
     }
     let n = &c.notice;
-    if n.id.is_empty() || n.id.len() > 64 || !n.id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    {
+    if !crate::notice::is_identifier(&n.id) {
         return Err(bad("notice.id must be 1-64 of [A-Za-z0-9_-]"));
     }
     if n.lang.is_empty() || n.lang.len() > 16 || !n.lang.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {

@@ -11,6 +11,8 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use serde::Deserialize;
 
+use crate::domain::Origin;
+
 /// A secret string (password, key material): never printed, wiped on drop.
 #[derive(Clone, Default, Deserialize)]
 #[serde(transparent)]
@@ -238,6 +240,8 @@ pub struct Config {
     pub addr: SocketAddr,
     /// Public base URL, without a trailing slash: the receipts' `aud`.
     pub public_url: String,
+    /// Its origin (always allowed: the verifier's own pages).
+    pub public_origin: Origin,
     /// Data directory.
     pub data_dir: PathBuf,
     /// Keys directory.
@@ -249,7 +253,7 @@ pub struct Config {
     /// Static pages directory, if any.
     pub www_dir: Option<PathBuf>,
     /// Origins allowed for every notice (the public URL's origin is always allowed).
-    pub allowed_origins: Vec<String>,
+    pub allowed_origins: Vec<Origin>,
     /// Nonce lifetime.
     pub nonce_ttl: Duration,
     /// Allowed clock skew.
@@ -269,9 +273,7 @@ impl Config {
         let addr = s.addr.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
         let public_url = s.public_url.unwrap_or_else(|| format!("http://{addr}"));
         let public_url = public_url.trim_end_matches('/').to_string();
-        if origin_of(&public_url).is_none() {
-            bail!("--public-url must be an http(s) URL such as https://consent.example.com, not `{public_url}`");
-        }
+        let public_origin = Origin::of_url(&public_url).map_err(|e| anyhow::anyhow!("--public-url: {e}"))?;
         let data_dir = s.data_dir.unwrap_or_else(|| PathBuf::from("data"));
         let keys_dir = s.keys_dir.unwrap_or_else(|| data_dir.join("keys"));
         let database_url =
@@ -286,11 +288,11 @@ impl Config {
             Some(dir) => Some(dir),
             None => Some(PathBuf::from("www")).filter(|d| d.is_dir()),
         };
-        for origin in &s.allowed_origins {
-            if origin_of(origin).as_deref() != Some(origin.as_str()) {
-                bail!("--allowed-origin `{origin}` must be an origin: scheme://host[:port], no path or trailing slash");
-            }
-        }
+        let allowed_origins = s
+            .allowed_origins
+            .iter()
+            .map(|o| Origin::parse(o).map_err(|e| anyhow::anyhow!("--allowed-origin: {e}")))
+            .collect::<anyhow::Result<Vec<_>>>()?;
         let host =
             public_url.split("://").nth(1).unwrap_or("localhost").split([':', '/']).next().unwrap_or("localhost");
         let tls = s.smtp_tls.unwrap_or(SmtpTls::Starttls);
@@ -316,36 +318,19 @@ impl Config {
         Ok(Config {
             addr,
             public_url,
+            public_origin,
             data_dir,
             keys_dir,
             database_url,
             notices_dir: s.notices.unwrap_or_else(|| PathBuf::from("notices")),
             www_dir,
-            allowed_origins: s.allowed_origins,
+            allowed_origins,
             nonce_ttl: s.nonce_ttl.map_or(Duration::from_secs(2 * 3600), |d| d.0),
             clock_skew: s.clock_skew.map_or(Duration::from_secs(300), |d| d.0),
             request_timeout: s.request_timeout.map_or(Duration::from_secs(10), |d| d.0),
             mail,
         })
     }
-
-    /// The origin of the public URL (always allowed: the verifier's own pages).
-    pub fn public_origin(&self) -> String {
-        origin_of(&self.public_url).unwrap_or_default()
-    }
-}
-
-/// `scheme://host[:port]` of an http(s) URL, or `None` if it is not one.
-pub fn origin_of(url: &str) -> Option<String> {
-    let (scheme, rest) = url.split_once("://")?;
-    if scheme != "http" && scheme != "https" {
-        return None;
-    }
-    let authority = rest.split(['/', '?', '#']).next()?;
-    if authority.is_empty() || authority.contains('@') {
-        return None;
-    }
-    Some(format!("{scheme}://{}", authority.to_ascii_lowercase()))
 }
 
 #[cfg(test)]

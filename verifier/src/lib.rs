@@ -1,29 +1,33 @@
 //! # consent-verifier
 //!
-//! The server that accepts a lead only when its signed consent receipt holds up.
+//! The server that accepts a lead only when its signed consent receipt holds up. Three
+//! layers, arrows pointing down only:
 //!
-//! - [`Application`] builds everything from a [`Config`] and serves it; `main.rs` is a
-//!   thin CLI around it ([`cli`]).
-//! - [`routes::router`] is the HTTP API; [`intake::check_receipt`] applies verification
-//!   rules 1–9 in order; the [`store`] enforces rule 10 with a unique index and commits
-//!   in groups through its writer.
-//! - [`notices`] loads the site owner's notice files and keeps every version ever served;
-//!   [`nonce`] issues the stateless challenges; [`keys`] holds the signing keys.
+//! - [`routes`] parses HTTP and renders (JSON, or pages from `templates/` in the words of
+//!   [`i18n`]); [`routes::router`] assembles it.
+//! - [`consent`] decides, one file per use case: rules 1–9 on a receipt
+//!   ([`consent::verify`]), accepting a lead, confirming, a guardian's answer,
+//!   withdrawing, retention, the permissions answer, proofs. It returns typed outcomes and
+//!   [`error::ApiError`]s from the one table of [`error::Code`]s.
+//! - [`store`] persists: SQLite or PostgreSQL, every chain-appending write through the
+//!   group-commit [`store::Writer`], one file per life-cycle transition.
+//!
+//! Beside them: [`domain`] (statuses, event kinds, identifiers shared by all layers),
+//! [`mail`] (composing and sending messages, the outbox worker), [`notices`] (the site
+//! owner's notice files), [`nonce`] and [`keys`] (the verifier's secrets), [`config`],
+//! [`startup`] ([`Application`]) and [`cli`].
 
-pub mod admin;
-pub mod audit;
 pub mod cli;
 pub mod clock;
 pub mod config;
-pub mod intake;
+pub mod consent;
+pub mod domain;
+pub mod error;
+pub mod i18n;
 pub mod keys;
-pub mod lifecycle;
 pub mod mail;
 pub mod nonce;
 pub mod notices;
-pub mod problem;
-pub mod proofs;
-pub mod purge;
 pub mod routes;
 pub mod startup;
 pub mod state;

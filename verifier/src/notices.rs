@@ -10,7 +10,7 @@ use anyhow::{Context, bail};
 use consent_receipt::{Channel, Controller, LegalBasis, Notice, Purpose, age_of_digital_consent};
 use serde::Deserialize;
 
-use crate::config::origin_of;
+use crate::domain::{NoticeId, Origin};
 
 /// A notice file.
 #[derive(Debug, Clone, Deserialize)]
@@ -108,7 +108,7 @@ pub struct NoticeEntry {
     /// Per language: the served notice and its digest.
     pub langs: BTreeMap<String, (Arc<Notice>, String)>,
     /// Allowed origins, besides the global ones.
-    pub origins: Vec<String>,
+    pub origins: Vec<Origin>,
     /// Retention in days.
     pub retention_days: u32,
 }
@@ -129,13 +129,18 @@ impl NoticeEntry {
     }
 }
 
+impl NoticeEntry {
+    /// Every language of this version: id, version, language, notice and digest (what
+    /// the store records as served).
+    pub fn served(&self) -> impl Iterator<Item = (&str, u32, &str, &Notice, &str)> {
+        self.langs.iter().map(|(lang, (n, d))| (self.id.as_str(), self.version, lang.as_str(), &**n, d.as_str()))
+    }
+}
+
 impl NoticeFile {
     /// Checks the file and builds one [`Notice`] per language.
     pub fn compile(self) -> anyhow::Result<NoticeEntry> {
-        let id = self.id.clone();
-        if id.is_empty() || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
-            bail!("the id `{id}` must be 1-64 of [A-Za-z0-9_-]");
-        }
+        let id = NoticeId::parse(&self.id).map_err(|e| anyhow::anyhow!("the id `{}`: {e}", self.id))?.to_string();
         let age_of_consent = match (self.age_of_consent, age_of_digital_consent(&self.jurisdiction)) {
             (Some(a), _) | (None, Some(a)) => a,
             (None, None) => {
@@ -148,11 +153,11 @@ impl NoticeFile {
         if !self.text.contains_key(&self.default_lang) {
             bail!("default_lang `{}` has no [text.{}] section", self.default_lang, self.default_lang);
         }
-        for origin in &self.origins {
-            if origin_of(origin).as_deref() != Some(origin.as_str()) {
-                bail!("origin `{origin}` must be scheme://host[:port], with no path or trailing slash");
-            }
-        }
+        let origins = self
+            .origins
+            .iter()
+            .map(|o| Origin::parse(o).map_err(|e| anyhow::anyhow!("origins: {e}")))
+            .collect::<anyhow::Result<Vec<_>>>()?;
         let mut langs = BTreeMap::new();
         for (lang, t) in &self.text {
             let mut purposes = Vec::new();
@@ -206,7 +211,7 @@ impl NoticeFile {
             version: self.version,
             default_lang: self.default_lang,
             langs,
-            origins: self.origins,
+            origins,
             retention_days: self.retention_days,
         })
     }

@@ -41,11 +41,12 @@ impl Application {
         let keys = KeyRing::load_or_create(&config.keys_dir)?;
         let nonce_secret = NonceSecret::load_or_create(&config.keys_dir)?;
         let current = notices::load_dir(&config.notices_dir)?;
-        let served = store.register_notices(&current, clock.now()).await?;
+        let served = store.register_notices(current.iter().flat_map(|e| e.served()), clock.now()).await?;
         let registry = Registry::new(current, served);
         let (writer, writer_task) = Writer::spawn(store.clone());
-        let mut global_origins: HashSet<String> = config.allowed_origins.iter().cloned().collect();
-        global_origins.insert(config.public_origin());
+        let mut global_origins: HashSet<String> =
+            config.allowed_origins.iter().map(|o| o.as_str().to_string()).collect();
+        global_origins.insert(config.public_origin.as_str().to_string());
         let transport = Transport::from_config(&config.mail)?;
         let listener = TcpListener::bind(config.addr)
             .await
@@ -113,8 +114,8 @@ impl Application {
             state.mail_wake.clone(),
             stopped.clone(),
         ));
-        let purger = tokio::spawn(crate::purge::run(state.clone(), stopped.clone()));
-        let checkpointer = tokio::spawn(crate::proofs::run(state.clone(), stopped));
+        let purger = tokio::spawn(crate::consent::retention::run(state.clone(), stopped.clone()));
+        let checkpointer = tokio::spawn(crate::consent::proof::run(state.clone(), stopped));
         let app = router(state.clone());
         axum::serve(listener, app).with_graceful_shutdown(shutdown).await.context("serving HTTP")?;
         // In-flight requests are done. The mail worker finishes the batch in hand, then the

@@ -62,11 +62,12 @@ impl AppState {
     /// Whether `origin` may show notice `notice_id` (rule 5).
     pub fn origin_allowed(&self, notice_id: &str, origin: &str) -> bool {
         self.global_origins.contains(origin)
-            || self.notices.current(notice_id).is_some_and(|n| n.origins.iter().any(|o| o == origin))
+            || self.notices.current(notice_id).is_some_and(|n| n.origins.iter().any(|o| o.as_str() == origin))
     }
 
     /// Every origin that may call the browser-facing API (for CORS).
     pub fn any_origin_allowed(&self, origin: &str) -> bool {
-        self.global_origins.contains(origin) || self.notices.all().any(|n| n.origins.iter().any(|o| o == origin))
+        self.global_origins.contains(origin)
+            || self.notices.all().any(|n| n.origins.iter().any(|o| o.as_str() == origin))
     }
 }

@@ -4,7 +4,7 @@
 //! outbox in the same transaction; the [`worker`] sends them later. So a crash between
 //! the two never loses a mail, and the worker needs nothing but the stored bytes.
 
-pub mod templates;
+pub mod render;
 pub mod worker;
 
 use anyhow::Context;
@@ -15,28 +15,11 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::{Address, AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::config::{MailConfig, MailTransport, SmtpTls};
+use crate::domain::{MessageKind, OutgoingMail};
 use crate::keys::random_id;
+use crate::store::outbox::Claimed;
 
-pub use templates::Rendered;
-
-/// A composed mail, ready for the outbox.
-#[derive(Debug, Clone)]
-pub struct OutgoingMail {
-    /// Outbox row id (also in the Message-ID).
-    pub id: String,
-    /// What it is for (`confirmation`, `guardian_request`).
-    pub kind: String,
-    /// `<id@host>`.
-    pub message_id: String,
-    /// Envelope sender.
-    pub from: String,
-    /// Envelope recipient.
-    pub to: String,
-    /// The whole RFC 5322 message.
-    pub message: String,
-    /// The link it carries (logged by the file transport, for the demo).
-    pub link: String,
-}
+pub use render::Rendered;
 
 /// Builds the MIME message: multipart/alternative text + HTML, the controller as sender
 /// name, a Message-ID, and RFC 8058 one-click unsubscribe headers.
@@ -44,7 +27,7 @@ pub fn compose(
     config: &MailConfig,
     sender_name: &str,
     to: &str,
-    kind: &str,
+    kind: MessageKind,
     words: Rendered,
     link: &str,
     unsubscribe_post_url: &str,
@@ -73,7 +56,7 @@ pub fn compose(
     let message = String::from_utf8(message.formatted()).context("lettre produced non-ASCII")?;
     Ok(OutgoingMail {
         id,
-        kind: kind.to_string(),
+        kind,
         message_id,
         from: from.to_string(),
         to: to_address.to_string(),
@@ -146,26 +129,28 @@ impl Transport {
         }
     }
 
-    /// Sends stored message bytes to the envelope recipient.
-    pub async fn send(&self, from: &str, to: &str, message: &str, link: &str, kind: &str) -> Result<(), SendError> {
+    /// Sends a claimed message's stored bytes to its envelope recipient.
+    pub async fn send(&self, mail: &Claimed) -> Result<(), SendError> {
         let envelope = Envelope::new(
-            Some(from.parse().map_err(|e| SendError::Permanent(format!("sender: {e}")))?),
-            vec![to.parse().map_err(|e| SendError::Permanent(format!("recipient: {e}")))?],
+            Some(mail.from.parse().map_err(|e| SendError::Permanent(format!("sender: {e}")))?),
+            vec![mail.to.parse().map_err(|e| SendError::Permanent(format!("recipient: {e}")))?],
         )
         .map_err(|e| SendError::Permanent(e.to_string()))?;
         match self {
             Transport::File(t, dir) => {
-                let id =
-                    t.send_raw(&envelope, message.as_bytes()).await.map_err(|e| SendError::Transient(e.to_string()))?;
+                let id = t
+                    .send_raw(&envelope, mail.message.as_bytes())
+                    .await
+                    .map_err(|e| SendError::Transient(e.to_string()))?;
                 // The demo has no mail server: the link goes to the log (never the address).
-                tracing::info!(kind, file = %dir.join(format!("{id}.eml")).display(), link, "mail written to the outbox folder");
+                tracing::info!(kind = %mail.kind, file = %dir.join(format!("{id}.eml")).display(), link = %mail.link, "mail written to the outbox folder");
                 Ok(())
             }
             // Servers often quote the address in their refusal: it never reaches the log.
-            Transport::Smtp(t) => match t.send_raw(&envelope, message.as_bytes()).await {
+            Transport::Smtp(t) => match t.send_raw(&envelope, mail.message.as_bytes()).await {
                 Ok(_) => Ok(()),
-                Err(e) if e.is_permanent() => Err(SendError::Permanent(redact(&e.to_string(), to))),
-                Err(e) => Err(SendError::Transient(redact(&e.to_string(), to))),
+                Err(e) if e.is_permanent() => Err(SendError::Permanent(redact(&e.to_string(), &mail.to))),
+                Err(e) => Err(SendError::Transient(redact(&e.to_string(), &mail.to))),
             },
         }
     }

@@ -5,14 +5,14 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
-use crate::problem::ApiError;
-use crate::proofs::{checkpoint_now, latest as stored};
+use crate::consent::proof::checkpoint_now;
+use crate::error::ApiError;
 use crate::state::AppState;
 
 pub(crate) async fn latest(State(state): State<AppState>) -> Result<Response, ApiError> {
     // The published one (signed every minute the chain moves); a first one if none yet.
     // Callers never make the verifier sign on demand.
-    let (jws, c) = match stored(&state).await? {
+    let (jws, c) = match state.store.latest_checkpoint().await? {
         Some(found) => found,
         None => checkpoint_now(&state).await?,
     };

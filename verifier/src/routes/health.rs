@@ -1,9 +1,8 @@
 //! `GET /healthz` (the process answers) and `GET /readyz` (it can also store).
 
 use axum::extract::State;
-use axum::http::StatusCode;
 
-use crate::problem::ApiError;
+use crate::error::{ApiError, Code};
 use crate::state::AppState;
 
 pub(crate) async fn healthz() -> &'static str {
@@ -13,7 +12,7 @@ pub(crate) async fn healthz() -> &'static str {
 pub(crate) async fn readyz(State(state): State<AppState>) -> Result<&'static str, ApiError> {
     state.store.ping().await?;
     if state.writer.is_closed() {
-        return Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the store writer has stopped"));
+        return Err(ApiError::new(Code::Unavailable, "the store writer has stopped"));
     }
     Ok("ready\n")
 }

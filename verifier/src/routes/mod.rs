@@ -1,4 +1,6 @@
-//! The HTTP API: one file per endpoint, assembled by [`router`].
+//! The HTTP API and pages: one file per endpoint (a folder for the admin API), assembled
+//! by [`router`]. Handlers parse the request, call one use case of [`crate::consent`] (or
+//! read the store for display), and render JSON or a page from `templates/`.
 
 mod admin;
 mod checkpoints;
@@ -8,13 +10,14 @@ mod guardian;
 mod health;
 mod jwks;
 mod leads;
-mod lifepages;
+mod middleware;
+mod notice_page;
 mod notices;
-mod pages;
+mod render;
 mod unsubscribe;
 mod withdrawals;
 
-pub use pages::{CSP, esc, page, render_notice};
+pub use middleware::CSP;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -29,7 +32,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::config::BODY_LIMIT;
-use crate::problem::{ApiError, problemize};
+use crate::error::{ApiError, Code};
 use crate::state::AppState;
 
 /// Every route, with CORS for the browser-facing API, time limits, request tracing that
@@ -56,26 +59,17 @@ pub fn router(state: AppState) -> Router {
         .route("/.well-known/jwks.json", get(jwks::get_jwks))
         .layer(CorsLayer::new().allow_origin(AllowOrigin::any()).allow_methods([Method::GET]));
 
-    // No CORS here: admin calls come from servers, with a key.
-    let admin = Router::new()
-        .route("/v1/admin/leads", get(admin::list))
-        .route("/v1/admin/leads/{id}", get(admin::one))
-        .route("/v1/admin/leads/{id}/proof", get(admin::proof))
-        .route("/v1/admin/permissions", get(admin::permissions))
-        .route("/v1/admin/export", get(admin::export))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), admin::require_key));
-
     let timeout = state.config.request_timeout;
-    let not_found =
-        || async { ApiError::new(axum::http::StatusCode::NOT_FOUND, "not-found", "there is nothing at this address") };
+    let not_found = || async { ApiError::not_found("there is nothing at this address") };
     let router = Router::new()
         .merge(browser_api)
         .merge(public)
-        .merge(admin)
+        // No CORS here: admin calls come from servers, with a key.
+        .merge(admin::router(state.clone()))
         .route("/v1/checkpoints/latest", get(checkpoints::latest))
         .route("/errors", get(errors::index))
         .route("/errors/{code}", get(errors::page))
-        .route("/notices/{id}", get(pages::notice_page))
+        .route("/notices/{id}", get(notice_page::notice_page))
         .route("/confirm/{token}", get(confirm::page).post(confirm::confirm))
         .route("/confirm/{token}/resend", post(confirm::resend))
         .route("/confirm/{token}/decline", post(confirm::decline))
@@ -101,20 +95,14 @@ pub fn router(state: AppState) -> Router {
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, timeout))
-        .layer(map_response(problemize))
-        .layer(axum::middleware::from_fn(pages::headers))
+        .layer(map_response(middleware::problemize))
+        .layer(axum::middleware::from_fn(middleware::headers))
         .with_state(state)
 }
 
 /// Reads a JSON body of at most [`BODY_LIMIT`] bytes into `T`.
 pub(crate) async fn json_body<T: DeserializeOwned>(headers: &HeaderMap, body: axum::body::Body) -> Result<T, ApiError> {
-    let too_large = || {
-        ApiError::new(
-            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
-            "body-too-large",
-            "a request body may be at most 64 KiB",
-        )
-    };
+    let too_large = || ApiError::new(Code::BodyTooLarge, "a request body may be at most 64 KiB");
     let declared =
         headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > BODY_LIMIT) {

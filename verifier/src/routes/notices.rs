@@ -3,19 +3,28 @@
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use consent_receipt::VerifyError;
 use serde::Deserialize;
 
 use super::request_origin;
-use crate::problem::ApiError;
+use crate::error::ApiError;
+use crate::notices::NoticeEntry;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct NoticeQuery {
     lang: Option<String>,
     origin: Option<String>,
+}
+
+/// The notice served now under `id`, or the 404 both notice routes answer.
+pub(crate) fn current<'s>(state: &'s AppState, id: &str) -> Result<&'s NoticeEntry, ApiError> {
+    state.notices.current(id).ok_or_else(|| {
+        ApiError::from(VerifyError::UnknownNotice("no notice has this id".into()))
+            .with_status(axum::http::StatusCode::NOT_FOUND)
+    })
 }
 
 #[tracing::instrument(skip_all, fields(notice = %id))]
@@ -25,10 +34,7 @@ pub(crate) async fn get_notice(
     Query(q): Query<NoticeQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let entry = state
-        .notices
-        .current(&id)
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "unknown-notice", "no notice has this id"))?;
+    let entry = current(&state, &id)?;
     // The browser's Origin header when it sends one (cross-origin); else the page's
     // origin as the widget states it; else the verifier's own pages.
     let origin = match (request_origin(&headers), q.origin.as_deref()) {
@@ -39,7 +45,7 @@ pub(crate) async fn get_notice(
         }
         (Some(h), _) => h.to_string(),
         (None, Some(o)) => o.to_string(),
-        (None, None) => state.config.public_origin(),
+        (None, None) => state.config.public_origin.as_str().to_string(),
     };
     if !state.origin_allowed(&id, &origin) {
         return Err(VerifyError::OriginNotAllowed(format!(

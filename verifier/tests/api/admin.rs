@@ -1,6 +1,6 @@
 //! The admin API: keys, listings, permissions, exports.
 
-use consent_verifier::admin::{create_key, revoke_key};
+use consent_verifier::consent::access::{create_key, revoke_key};
 
 use crate::helpers::*;
 

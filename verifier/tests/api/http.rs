@@ -19,16 +19,15 @@ async fn a_wrong_method_is_a_problem_and_says_what_is_allowed() {
 #[tokio::test]
 async fn every_error_type_has_a_human_page() {
     let app = spawn_app().await;
-    let codes = consent_receipt::VerifyError::CODES
-        .iter()
-        .copied()
-        .chain(consent_verifier::problem::HTTP_CODES.iter().map(|c| c.0));
-    for code in codes {
-        let res = app.get(&format!("/errors/{code}")).await;
-        assert_eq!(res.status(), 200, "{code}");
+    for code in consent_verifier::error::Code::all() {
+        let info = code.info();
+        let res = app.get(&format!("/errors/{}", info.code)).await;
+        assert_eq!(res.status(), 200, "{}", info.code);
         assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
         let html = res.text().await.unwrap();
-        assert!(html.contains(code), "{code}");
+        assert!(html.contains(info.code) && html.contains(&format!("HTTP {}", info.status)), "{}", info.code);
+        let title = info.title.replace('\'', "&#39;");
+        assert!(html.contains(&format!("<title>{title} · consent-widget</title>")), "{html}");
     }
     let index = app.get("/errors").await.text().await.unwrap();
     assert!(index.contains("preticked"));

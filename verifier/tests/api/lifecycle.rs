@@ -44,7 +44,7 @@ async fn lead_id_of(res: reqwest::Response) -> String {
 }
 
 async fn status_of(app: &TestApp, lead: &str) -> String {
-    app.state.store.lead(lead).await.unwrap().unwrap().status
+    app.state.store.lead(lead).await.unwrap().unwrap().status.to_string()
 }
 
 async fn kinds(app: &TestApp, lead: &str) -> Vec<String> {
@@ -244,11 +244,7 @@ async fn a_guardian_approval_moves_the_lead_on_and_keeps_both_receipts() {
     let mails = sink.wait_for(2, WAIT).await.unwrap();
     assert_eq!(mails[1].to, [child.contact.email.clone().unwrap()], "now the child confirms");
     assert!(kinds(&app, &lead).await.contains(&"guardian_approved".to_string()));
-    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM guardian_receipts WHERE lead_id = $1")
-        .bind(&lead)
-        .fetch_one(app.state.store.pool())
-        .await
-        .unwrap();
+    let stored = app.state.store.guardian_receipts(&lead).await.unwrap().len();
     assert_eq!(stored, 1, "the child's and the parent's receipts are both kept");
     let again = app
         .client
@@ -356,7 +352,7 @@ async fn withdrawal_from_the_page_is_per_purpose_or_all_and_the_get_page_changes
     assert_eq!(one.status(), 200);
     let stored = app.state.store.lead(&lead).await.unwrap().unwrap();
     assert_eq!(stored.granted, ["newsletter-email"]);
-    assert_eq!(stored.status, "pending_confirmation", "the other purpose stands");
+    assert_eq!(stored.status.as_str(), "pending_confirmation", "the other purpose stands");
 
     let all = app.client.post(&page).form(&[("x", "")]).send().await.unwrap();
     assert_eq!(all.status(), 200);
@@ -462,18 +458,17 @@ async fn the_retention_purge_deletes_old_leads_and_keeps_the_chain_and_the_suppr
     let _ = recent;
     let kept = lead_id_of(app.post_lead(&sign(&recent_claims)).await).await;
 
-    let purged = consent_verifier::purge::purge_once(&app.state).await.unwrap();
+    let purged = consent_verifier::consent::retention::purge_once(&app.state).await.unwrap();
 
     assert_eq!(purged, 1);
     assert!(app.state.store.lead(&lead).await.unwrap().is_none(), "the old lead's data is gone");
     assert!(app.state.store.lead(&kept).await.unwrap().is_some(), "a recent lead stays");
     assert!(kinds(&app, &lead).await.contains(&"purged".to_string()), "its events stay, with a purged event");
-    let suppressions: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM suppressions").fetch_one(app.state.store.pool()).await.unwrap();
+    let suppressions = app.state.store.count_suppressions().await.unwrap();
     assert_eq!(suppressions, 1, "the withdrawal outlives the data");
     assert!(matches!(
-        consent_verifier::audit::verify_chain(&app.state.store).await.unwrap(),
-        consent_verifier::audit::Audit::Intact { .. }
+        consent_verifier::consent::audit::verify_chain(&app.state.store).await.unwrap(),
+        consent_verifier::consent::audit::Audit::Intact { .. }
     ));
 }
 

@@ -8,6 +8,7 @@ mod cli;
 mod crash;
 mod helpers;
 mod http;
+mod layers;
 mod lifecycle;
 mod notices;
 mod proofs;

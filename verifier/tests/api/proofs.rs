@@ -1,7 +1,7 @@
 //! Proof bundles anyone can check offline, signed checkpoints, and key rotation.
 
 use consent_receipt::{Jwks, ProofBundle, SealClaims, VerifyError, verify_bundle};
-use consent_verifier::admin::create_key;
+use consent_verifier::consent::access::create_key;
 
 use crate::helpers::*;
 
@@ -148,7 +148,7 @@ async fn the_latest_checkpoint_is_signed_and_public() {
     let app = spawn_app().await;
     let (receipt, _) = app.valid_receipt().await;
     app.post_lead(&receipt).await;
-    consent_verifier::proofs::checkpoint_now(&app.state).await.unwrap();
+    consent_verifier::consent::proof::checkpoint_now(&app.state).await.unwrap();
 
     let body: serde_json::Value = app.get("/v1/checkpoints/latest").await.json().await.unwrap();
 
@@ -169,7 +169,7 @@ async fn a_rotated_key_signs_new_seals_and_the_old_one_stays_published() {
         app.post_lead(&before).await.json::<serde_json::Value>().await.unwrap()["seal"].as_str().unwrap().to_string();
 
     let new_kid = consent_verifier::keys::KeyRing::rotate(keys.path()).unwrap();
-    consent_verifier::proofs::reload_keys(&app.state);
+    consent_verifier::consent::proof::reload_keys(&app.state);
 
     let (after, _) = app.valid_receipt().await;
     let new_seal =

@@ -3,7 +3,6 @@
 //! head that does not match the log.
 
 use consent_receipt::{Event, GENESIS};
-use sqlx::Row;
 
 use crate::store::{Store, StoreError};
 
@@ -63,8 +62,8 @@ pub async fn verify_chain(store: &Store) -> Result<Audit, StoreError> {
             Err((at, why)) => return Ok(Audit::Broken { seq: at, why }),
         }
     }
-    let head = sqlx::query("SELECT seq, hash FROM chain_head WHERE id = 1").fetch_one(store.pool()).await?;
-    let (head_seq, head_hash): (i64, String) = (head.try_get("seq")?, head.try_get("hash")?);
+    let head = store.chain_head().await?;
+    let (head_seq, head_hash) = (head.seq, head.hash);
     if head_seq != seq || head_hash != hash {
         return Ok(Audit::Broken {
             seq: seq + 1,

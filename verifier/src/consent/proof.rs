@@ -3,10 +3,8 @@
 use std::time::Duration;
 
 use consent_receipt::{
-    CHECKPOINT_TYP, CheckpointClaims, Notice, ProofBundle, STATEMENT_TYP, SealedReceipt, StatementClaims,
-    sign_statement,
+    CHECKPOINT_TYP, CheckpointClaims, Notice, ProofBundle, STATEMENT_TYP, StatementClaims, sign_statement,
 };
-use sqlx::Row;
 use tokio::sync::watch;
 
 use crate::state::AppState;
@@ -15,41 +13,17 @@ use crate::store::StoreError;
 /// A checkpoint covering every event committed so far: the latest one if the chain has not
 /// moved since, else a new one (signed by the active key and published).
 pub async fn checkpoint_now(state: &AppState) -> Result<(String, CheckpointClaims), StoreError> {
-    let head = sqlx::query("SELECT seq, hash FROM chain_head WHERE id = 1").fetch_one(state.store.pool()).await?;
-    let (count, hash): (i64, String) = (head.try_get("seq")?, head.try_get("hash")?);
-    if let Some(latest) = latest(state).await? {
-        if latest.1.count == count {
-            return Ok(latest);
-        }
+    let head = state.store.chain_head().await?;
+    if let Some(latest) = state.store.latest_checkpoint().await?
+        && latest.1.count == head.seq
+    {
+        return Ok(latest);
     }
-    let claims = CheckpointClaims { count, head: hash, iat: state.clock.now() };
+    let claims = CheckpointClaims { count: head.seq, head: head.hash, iat: state.clock.now() };
     let jws = sign_statement(CHECKPOINT_TYP, &claims, state.keys().active());
     // Replicas may sign the same head at once: the first one stands.
-    sqlx::query(
-        "INSERT INTO checkpoints (count, head, at, jws) VALUES ($1, $2, $3, $4) ON CONFLICT (count) DO NOTHING",
-    )
-    .bind(claims.count)
-    .bind(&claims.head)
-    .bind(claims.iat)
-    .bind(&jws)
-    .execute(state.store.pool())
-    .await?;
-    Ok(latest(state).await?.unwrap_or((jws, claims)))
-}
-
-/// The latest published checkpoint.
-pub async fn latest(state: &AppState) -> Result<Option<(String, CheckpointClaims)>, StoreError> {
-    let row = sqlx::query("SELECT count, head, at, jws FROM checkpoints ORDER BY count DESC LIMIT 1")
-        .fetch_optional(state.store.pool())
-        .await?;
-    Ok(row
-        .map(|r| {
-            Ok::<_, sqlx::Error>((
-                r.try_get("jws")?,
-                CheckpointClaims { count: r.try_get("count")?, head: r.try_get("head")?, iat: r.try_get("at")? },
-            ))
-        })
-        .transpose()?)
+    state.store.insert_checkpoint(&claims, &jws).await?;
+    Ok(state.store.latest_checkpoint().await?.unwrap_or((jws, claims)))
 }
 
 /// Signs a checkpoint every minute the chain moved, and picks up rotated keys.
@@ -87,35 +61,17 @@ pub fn reload_keys(state: &AppState) {
 /// Everything that proves one lead's consent, or `None` if there is no such lead (or its
 /// data was purged).
 pub async fn bundle(state: &AppState, lead_id: &str) -> Result<Option<ProofBundle>, StoreError> {
-    let Some(row) = sqlx::query("SELECT receipt, seal, notice_digest, status FROM leads WHERE id = $1")
-        .bind(lead_id)
-        .fetch_optional(state.store.pool())
-        .await?
-    else {
-        return Ok(None);
-    };
-    let Some(receipt): Option<String> = row.try_get("receipt")? else { return Ok(None) };
-    let digest: String = row.try_get("notice_digest")?;
-    let Some(body) = state.store.notice_body(&digest).await? else { return Ok(None) };
-    let notice: Notice = serde_json::from_str(&body).map_err(|e| StoreError::Db(sqlx::Error::Decode(Box::new(e))))?;
-    let guardian = sqlx::query("SELECT receipt, seal FROM guardian_receipts WHERE lead_id = $1 ORDER BY created_at")
-        .bind(lead_id)
-        .fetch_all(state.store.pool())
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(SealedReceipt {
-                receipt: r.try_get::<Option<String>, _>("receipt")?.unwrap_or_default(),
-                seal: r.try_get("seal")?,
-            })
-        })
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    let Some(lead) = state.store.lead(lead_id).await? else { return Ok(None) };
+    let Some(receipt) = lead.receipt else { return Ok(None) };
+    let Some(body) = state.store.notice_body(&lead.notice_digest).await? else { return Ok(None) };
+    let notice: Notice = serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let guardian = state.store.guardian_receipts(lead_id).await?;
     let events = state.store.lead_events(lead_id).await?;
     let (checkpoint, cp) = checkpoint_now(state).await?;
     let keys = state.keys();
     let statement = StatementClaims {
         lead_id: lead_id.to_string(),
-        status: row.try_get("status")?,
+        status: lead.status.as_str().to_string(),
         events: events.len(),
         lead_head: events.last().map(|e| e.hash.clone()).unwrap_or_default(),
         checkpoint: cp.count,
@@ -125,7 +81,7 @@ pub async fn bundle(state: &AppState, lead_id: &str) -> Result<Option<ProofBundl
         format: consent_receipt::BUNDLE_FORMAT.to_string(),
         lead_id: lead_id.to_string(),
         receipt,
-        seal: row.try_get("seal")?,
+        seal: lead.seal,
         guardian,
         notice,
         events,

@@ -5,11 +5,13 @@
 
 use std::time::Duration;
 
-use sqlx::Row;
 use tokio::sync::watch;
 
 use crate::state::AppState;
-use crate::store::{LifeOp, StoreError};
+use crate::store::{LifeOp, LifeOutcome, Purge, StoreError};
+
+/// Leads purged per transaction.
+const BATCH: i64 = 100;
 
 /// Deletes every lead past its retention; returns how many.
 pub async fn purge_once(state: &AppState) -> Result<usize, StoreError> {
@@ -18,20 +20,13 @@ pub async fn purge_once(state: &AppState) -> Result<usize, StoreError> {
     for notice in state.notices.all() {
         let cutoff = now - i64::from(notice.retention_days) * 86_400;
         loop {
-            let rows = sqlx::query("SELECT id FROM leads WHERE notice_id = $1 AND last_contact_at < $2 LIMIT 100")
-                .bind(&notice.id)
-                .bind(cutoff)
-                .fetch_all(state.store.pool())
-                .await?;
-            let lead_ids: Vec<String> = rows.iter().map(|r| r.try_get("id")).collect::<Result<_, _>>()?;
+            let lead_ids = state.store.leads_idle_since(&notice.id, cutoff, BATCH).await?;
             if lead_ids.is_empty() {
                 break;
             }
-            if let crate::store::LifeOutcome::Count(n) = state.writer.life(LifeOp::Purge { lead_ids }, now).await? {
-                total += n;
-                if n == 0 {
-                    break;
-                }
+            match state.writer.life(LifeOp::Purge(Purge { lead_ids, reason: "retention" }), now).await? {
+                LifeOutcome::Count(n) if n > 0 => total += n,
+                _ => break,
             }
         }
     }

@@ -1,0 +1,188 @@
+//! The `consent-verifier` command line: the flags here, each command's work in
+//! [`store`] (admin keys, audit), [`offline`] (keys, notices) and [`verify`].
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use crate::config::Settings;
+use crate::startup::Application;
+
+mod offline;
+mod store;
+mod verify;
+
+pub use verify::load_jwks;
+
+use offline::{check_notices, keygen, list_keys, rotate};
+use store::{StoreArgs, admin, audit};
+use verify::verify;
+
+/// Accepts a lead only when its signed consent receipt holds up.
+#[derive(Debug, Parser)]
+#[command(name = "consent-verifier", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the HTTP API (and the static pages): works with no flags on a fresh machine
+    Serve {
+        /// A TOML file with the same keys as these flags (flags and CONSENT_* variables win)
+        #[arg(long, env = "CONSENT_CONFIG")]
+        config: Option<PathBuf>,
+        #[command(flatten)]
+        settings: Box<Settings>,
+    },
+    /// Create the signing key and nonce secret if missing, and print the public key set
+    Keygen {
+        /// Keys directory
+        #[arg(long, env = "CONSENT_KEYS_DIR", default_value = "data/keys")]
+        keys_dir: PathBuf,
+    },
+    /// Manage signing keys
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Check a proof bundle, a receipt, a seal, or a {"receipt", "seal"} pair offline
+    ///
+    /// A proof bundle (GET /v1/admin/leads/{id}/proof) is checked entirely: receipts, seal,
+    /// notice text, every event and the signed checkpoint; the command prints who consented
+    /// to what, under which text, and what happened since, or the first thing that fails.
+    ///
+    /// Exit status: 0 when it holds, 1 with the failed rule when it does not, 2 when the
+    /// input cannot be read.
+    Verify {
+        /// File with a proof bundle, a compact receipt, a compact seal, or JSON with
+        /// "receipt" and "seal" ("-" reads standard input)
+        file: PathBuf,
+        /// The seal returned by POST /v1/leads: a file with the compact seal or the whole
+        /// JSON answer
+        #[arg(long)]
+        seal: Option<PathBuf>,
+        /// The verifier's key set: a file, or an http(s) URL to its /.well-known/jwks.json
+        #[arg(long)]
+        jwks: Option<String>,
+        /// The notice JSON shown to the visitor (as served by GET /v1/notices/{id}),
+        /// to check the receipt's decisions and age rule against it
+        #[arg(long)]
+        notice: Option<PathBuf>,
+        /// The verifier URL the receipt must name as its audience
+        #[arg(long)]
+        aud: Option<String>,
+    },
+    /// Check notice files
+    #[command(subcommand)]
+    Notices(NoticesCommand),
+    /// Check the event log
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Admin API keys
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum AdminCommand {
+    /// Create an API key for the admin API; it is shown once
+    CreateKey {
+        /// What the key is for (e.g. crm)
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Revoke an API key by id
+    RevokeKey {
+        /// The key id (the part after cwk_ and before the dot)
+        id: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// List API keys (ids and names, never the keys)
+    ListKeys {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Recompute the event hash chain and report the first broken link (exit 1)
+    Verify {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Add a new signing key; running verifiers sign with it within a minute (or at their
+    /// next start), older keys stay published for verification
+    Rotate {
+        /// Keys directory
+        #[arg(long, env = "CONSENT_KEYS_DIR", default_value = "data/keys")]
+        keys_dir: PathBuf,
+    },
+    /// Print the public key set (JWKS)
+    List {
+        /// Keys directory
+        #[arg(long, env = "CONSENT_KEYS_DIR", default_value = "data/keys")]
+        keys_dir: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum NoticesCommand {
+    /// Check every notice file in a directory and print each version's digest
+    Check {
+        /// Directory of <id>.toml files
+        #[arg(default_value = "notices")]
+        dir: PathBuf,
+    },
+}
+
+/// Parses the command line and runs it.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve { config, settings } => run_or_report(serve(config, *settings)),
+        Command::Keygen { keys_dir } => run_or_report(keygen(&keys_dir)),
+        Command::Keys(KeysCommand::Rotate { keys_dir }) => run_or_report(rotate(&keys_dir)),
+        Command::Keys(KeysCommand::List { keys_dir }) => run_or_report(list_keys(&keys_dir)),
+        Command::Notices(NoticesCommand::Check { dir }) => run_or_report(check_notices(&dir)),
+        Command::Audit(AuditCommand::Verify { store }) => audit(store),
+        Command::Admin(cmd) => run_or_report(admin(cmd)),
+        Command::Verify { file, seal, jwks, notice, aud } => {
+            verify(&file, seal.as_deref(), jwks.as_deref(), notice.as_deref(), aud.as_deref())
+        }
+    }
+}
+
+fn run_or_report(result: anyhow::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn serve(config: Option<PathBuf>, flags: Settings) -> anyhow::Result<()> {
+    crate::telemetry::init();
+    let file = match config {
+        Some(path) => Settings::from_file(&path)?,
+        None => Settings::default(),
+    };
+    let config = crate::config::Config::resolve(flags.or(file))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
+    runtime.block_on(async {
+        let app = Application::build(config).await?;
+        println!("{}", app.banner());
+        app.run_until_stopped().await
+    })
+}

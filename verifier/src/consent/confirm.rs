@@ -1,0 +1,102 @@
+//! Double opt-in: the link in the confirmation message. Opening it changes nothing (mail
+//! scanners follow links); the page's button confirms; an expired link can ask for a new
+//! message; "no thanks" on the same page withdraws as easily.
+
+use super::messages::Outgoing;
+use super::tokens::{link, new_token, token_hash};
+use super::withdraw::{self, Withdrawn};
+use super::{Answer, Link, judge, labels, settle, settled};
+use crate::domain::{LeadStatus, TokenPurpose, WithdrawalSource};
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::store::{Confirm, LifeOp, ResendConfirmation, TokenLead};
+
+/// What the confirmation page shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfirmPage {
+    /// The labels of what the person asked for.
+    pub labels: Vec<String>,
+    /// The sender: controller name and address.
+    pub sender: String,
+}
+
+async fn judged(state: &AppState, token: &str, allow_expired: bool) -> Result<Answer<TokenLead>, ApiError> {
+    let found = state.store.token_lead(&token_hash(token)).await?;
+    let expect = Some(LeadStatus::PendingConfirmation);
+    Ok(judge(found, TokenPurpose::Confirm, expect, false, allow_expired, state.clock.now()))
+}
+
+/// The page the link opens.
+pub async fn show(state: &AppState, token: &str) -> Result<Answer<ConfirmPage>, ApiError> {
+    let Answer { lang, link } = judged(state, token, false).await?;
+    let t = match link.into_ok() {
+        Ok(t) => t,
+        Err(other) => return Ok(Answer { lang, link: other }),
+    };
+    let notice = state.notices.by_digest(&t.notice_digest);
+    let sender = notice.map(|n| format!("{}, {}", n.controller.name, n.controller.address)).unwrap_or_default();
+    Ok(Answer { lang, link: Link::Ok(ConfirmPage { labels: labels(notice.map(|n| &**n), &t.granted), sender }) })
+}
+
+/// The button: confirms, and gives the unsubscribe link that now applies.
+pub async fn confirm(state: &AppState, token: &str) -> Result<Answer<String>, ApiError> {
+    let hash = &token_hash(token);
+    settle(|| async move {
+        let Answer { lang, link: judged } = judged(state, token, false).await?;
+        let t = match judged.into_ok() {
+            Ok(t) => t,
+            Err(other) => return Ok(Some(Answer { lang, link: other })),
+        };
+        let (unsubscribe, row) = new_token(TokenPurpose::Unsubscribe, None)?;
+        let op = Confirm {
+            lead_id: t.lead_id.clone(),
+            token_hash: hash.clone(),
+            from: LeadStatus::PendingConfirmation,
+            to: LeadStatus::Active,
+            unsubscribe: row,
+        };
+        Ok(settled(state.writer.life(LifeOp::Confirm(op), state.clock.now()).await?).map(|_| {
+            tracing::info!(lead = %t.lead_id, "double opt-in confirmed");
+            Answer { lang: lang.clone(), link: Link::Ok(link(state, "unsubscribe", &unsubscribe)) }
+        }))
+    })
+    .await
+}
+
+/// An expired (or lost) link: a new message with a new link; the old one dies.
+pub async fn resend(state: &AppState, token: &str) -> Result<Answer<()>, ApiError> {
+    let hash = &token_hash(token);
+    settle(|| async move {
+        let Answer { lang, link: judged } = judged(state, token, true).await?;
+        let t = match judged.into_ok() {
+            Ok(t) => t,
+            Err(other) => return Ok(Some(Answer { lang, link: other })),
+        };
+        let (Some(notice), Some(email)) = (state.notices.by_digest(&t.notice_digest), t.email.as_deref()) else {
+            return Ok(Some(Answer { lang, link: Link::Unknown }));
+        };
+        let now = state.clock.now();
+        let mut out = Outgoing::new(state, notice);
+        let unsubscribe = out.unsubscribe_token()?;
+        out.confirmation(email, &t.granted, &unsubscribe, now)?;
+        let Outgoing { mut mails, tokens, .. } = out;
+        let Some(mail) = mails.pop() else { return Err(ApiError::internal(anyhow::anyhow!("no mail composed"))) };
+        let op = ResendConfirmation {
+            lead_id: t.lead_id.clone(),
+            token_hash: hash.clone(),
+            expect: LeadStatus::PendingConfirmation,
+            tokens,
+            mail,
+        };
+        Ok(settled(state.writer.life(LifeOp::ResendConfirmation(op), now).await?).map(|_| {
+            state.mail_wake.notify_one();
+            Answer { lang: lang.clone(), link: Link::Ok(()) }
+        }))
+    })
+    .await
+}
+
+/// "No thanks": withdraws everything the request asked for.
+pub async fn decline(state: &AppState, token: &str) -> Result<Answer<Withdrawn>, ApiError> {
+    withdraw::by_link(state, token, TokenPurpose::Confirm, None, WithdrawalSource::Declined).await
+}

@@ -1,0 +1,82 @@
+//! Which messages go out, composed when their event happens so that they can enter the
+//! outbox in the same transaction.
+
+use consent_receipt::Notice;
+
+use super::tokens::{LINK_TTL_DAYS, LINK_TTL_SECS, link, new_token};
+use crate::domain::{MessageKind, OutgoingMail, TokenPurpose};
+use crate::error::ApiError;
+use crate::mail::{compose, render};
+use crate::state::AppState;
+use crate::store::NewToken;
+
+/// The messages a step sends about one lead, and the tokens they carry.
+#[derive(Debug)]
+pub struct Outgoing<'a> {
+    state: &'a AppState,
+    notice: &'a Notice,
+    /// The messages.
+    pub mails: Vec<OutgoingMail>,
+    /// Their tokens (hashes only).
+    pub tokens: Vec<NewToken>,
+}
+
+impl<'a> Outgoing<'a> {
+    /// Nothing yet, for a lead shown `notice`.
+    pub fn new(state: &'a AppState, notice: &'a Notice) -> Outgoing<'a> {
+        Outgoing { state, notice, mails: Vec::new(), tokens: Vec::new() }
+    }
+
+    /// A fresh unsubscribe token for this lead's messages; returns the token itself.
+    pub fn unsubscribe_token(&mut self) -> Result<String, ApiError> {
+        let (token, row) = new_token(TokenPurpose::Unsubscribe, None)?;
+        self.tokens.push(row);
+        Ok(token)
+    }
+
+    /// The double opt-in message, with its single-use week-long link.
+    pub fn confirmation(&mut self, to: &str, granted: &[String], unsubscribe: &str, now: i64) -> Result<(), ApiError> {
+        let (token, row) = new_token(TokenPurpose::Confirm, Some(now + LINK_TTL_SECS))?;
+        let confirm = link(self.state, "confirm", &token);
+        let page = link(self.state, "unsubscribe", unsubscribe);
+        let words = render::confirmation(self.notice, granted, &confirm, &page, LINK_TTL_DAYS);
+        self.push(to, MessageKind::Confirmation, words, &confirm, unsubscribe, row)
+    }
+
+    /// The message asking a holder of parental responsibility about what the child
+    /// (`child`, shown masked) asked for, with its single-use link.
+    pub fn guardian_request(
+        &mut self,
+        to: &str,
+        child: &str,
+        granted: &[String],
+        unsubscribe: &str,
+        now: i64,
+    ) -> Result<(), ApiError> {
+        let (token, row) = new_token(TokenPurpose::Guardian, Some(now + LINK_TTL_SECS))?;
+        let approve = link(self.state, "guardian", &token);
+        let page = link(self.state, "unsubscribe", unsubscribe);
+        let child = render::mask_email(child);
+        let words = render::guardian_request(self.notice, granted, &child, &approve, &page, LINK_TTL_DAYS);
+        self.push(to, MessageKind::GuardianRequest, words, &approve, unsubscribe, row)
+    }
+
+    fn push(
+        &mut self,
+        to: &str,
+        kind: MessageKind,
+        words: Result<render::Rendered, askama::Error>,
+        main_link: &str,
+        unsubscribe: &str,
+        token: NewToken,
+    ) -> Result<(), ApiError> {
+        let one_click = link(self.state, "v1/unsubscribe", unsubscribe);
+        let words = words.map_err(ApiError::internal)?;
+        let mail =
+            compose(&self.state.config.mail, &self.notice.controller.name, to, kind, words, main_link, &one_click)
+                .map_err(ApiError::internal)?;
+        self.mails.push(mail);
+        self.tokens.push(token);
+        Ok(())
+    }
+}

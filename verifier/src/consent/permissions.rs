@@ -1,0 +1,64 @@
+//! "May we contact this person for this purpose on this channel now?": what a marketer
+//! asks before each send. Yes only with an active consent that names the purpose and the
+//! channel, and never while a withdrawal of that purpose is in force.
+
+use consent_receipt::{Channel, Email, LegalBasis};
+
+use super::tokens::contact_hash;
+use crate::domain::Ident;
+use crate::state::AppState;
+use crate::store::StoreError;
+
+/// The answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Permission {
+    /// May we.
+    pub allowed: bool,
+    /// Why: `consent`, `withdrawn`, or that no active consent covers it.
+    pub reason: &'static str,
+    /// The consent found, if any.
+    pub grant: Option<Grant>,
+}
+
+/// The consent a permission rests on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    /// The purpose's legal basis.
+    pub basis: LegalBasis,
+    /// The lead.
+    pub lead_id: String,
+    /// Its receipt.
+    pub receipt_jti: String,
+    /// The notice: id, version, digest.
+    pub notice: (String, u32, String),
+    /// Since when.
+    pub since: i64,
+}
+
+/// The reason when nothing covers the question.
+pub const NO_CONSENT: &str = "no active consent for this purpose and channel";
+
+/// Answers for `email`, `purpose` and `channel`.
+pub async fn may_contact(
+    state: &AppState,
+    email: &Email,
+    purpose: &Ident,
+    channel: Channel,
+) -> Result<Permission, StoreError> {
+    let hash = contact_hash(state, email);
+    let withdrawn = state.store.suppressed_since(&hash, purpose).await?.is_some();
+    for lead in state.store.active_leads_granting(&hash, purpose).await? {
+        let Some(notice) = state.notices.by_digest(&lead.notice_digest) else { continue };
+        let Some(p) = notice.purpose(purpose.as_str()).filter(|p| p.channels.contains(&channel)) else { continue };
+        let grant = Grant {
+            basis: p.legal_basis,
+            lead_id: lead.id,
+            receipt_jti: lead.jti,
+            notice: (notice.id.clone(), notice.version, lead.notice_digest),
+            since: lead.created_at,
+        };
+        let reason = if withdrawn { "withdrawn" } else { "consent" };
+        return Ok(Permission { allowed: !withdrawn, reason, grant: Some(grant) });
+    }
+    Ok(Permission { allowed: false, reason: if withdrawn { "withdrawn" } else { NO_CONSENT }, grant: None })
+}

@@ -1,0 +1,181 @@
+//! Closed sets of values that are stored as text and appear on the wire.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// A stored or received string that is not one of a set's values.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{value}` is not a known {what}")]
+pub struct UnknownValue {
+    /// What kind of value was expected.
+    pub what: &'static str,
+    /// What was found (never contact data: these are codes).
+    pub value: String,
+}
+
+/// An enum whose every variant has one string, used in the database and on the wire.
+macro_rules! string_enum {
+    ($(#[$meta:meta])* $name:ident ($what:literal) { $($(#[doc = $doc:literal])* $variant:ident = $text:literal,)* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($(#[doc = $doc])* $variant,)*
+        }
+
+        impl $name {
+            /// Every value.
+            pub const ALL: &'static [$name] = &[$($name::$variant,)*];
+
+            /// The string stored and sent.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)*
+                }
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = UnknownValue;
+            fn from_str(s: &str) -> Result<Self, UnknownValue> {
+                match s {
+                    $($text => Ok($name::$variant),)*
+                    _ => Err(UnknownValue { what: $what, value: s.chars().take(64).collect() }),
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                s.parse().map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+string_enum! {
+    /// Where a lead stands in its life cycle, derived from its events.
+    LeadStatus ("lead status") {
+        /// Waiting for the double opt-in click.
+        PendingConfirmation = "pending_confirmation",
+        /// A minor's lead waiting for a holder of parental responsibility.
+        AwaitingGuardian = "awaiting_guardian",
+        /// Marketing allowed for the granted purposes.
+        Active = "active",
+        /// Nothing was granted: the refusal is the record.
+        Refused = "refused",
+        /// The guardian refused.
+        RefusedByGuardian = "refused_by_guardian",
+        /// Every granted purpose was withdrawn.
+        Withdrawn = "withdrawn",
+    }
+}
+
+string_enum! {
+    /// What an event of the chain records.
+    EventKind ("event kind") {
+        /// The receipt passed every rule and the lead was stored.
+        Accepted = "accepted",
+        /// The double opt-in message was accepted by the provider.
+        ConfirmationSent = "confirmation_sent",
+        /// The message to the guardian was accepted by the provider.
+        GuardianRequested = "guardian_requested",
+        /// The double opt-in link was used.
+        Confirmed = "confirmed",
+        /// A new confirmation message replaced an expired link.
+        ConfirmationRequeued = "confirmation_requeued",
+        /// The guardian signed their own receipt and agreed.
+        GuardianApproved = "guardian_approved",
+        /// The guardian refused.
+        GuardianRefused = "guardian_refused",
+        /// Purposes were withdrawn.
+        Withdrawn = "withdrawn",
+        /// The contact went on the suppression list for those purposes.
+        Suppressed = "suppressed",
+        /// A newer consent lifted a suppression.
+        SuppressionLifted = "suppression_lifted",
+        /// Retention ended: the lead's personal data was deleted.
+        Purged = "purged",
+    }
+}
+
+string_enum! {
+    /// What a link's token is for.
+    TokenPurpose ("token purpose") {
+        /// The double opt-in link.
+        Confirm = "confirm",
+        /// The guardian's link.
+        Guardian = "guardian",
+        /// The unsubscribe link (it keeps working).
+        Unsubscribe = "unsubscribe",
+    }
+}
+
+string_enum! {
+    /// How a withdrawal reached the verifier.
+    WithdrawalSource ("withdrawal source") {
+        /// RFC 8058 one-click POST from the mailbox provider.
+        OneClick = "one-click",
+        /// The unsubscribe page's button.
+        Page = "page",
+        /// A request signed by the visitor's own key (the widget).
+        Signed = "signed",
+        /// "No thanks" on the confirmation page.
+        Declined = "declined",
+    }
+}
+
+string_enum! {
+    /// What a message in the outbox is for.
+    MessageKind ("message kind") {
+        /// Double opt-in.
+        Confirmation = "confirmation",
+        /// Joint consent: the guardian is asked.
+        GuardianRequest = "guardian_request",
+    }
+}
+
+impl MessageKind {
+    /// The event recorded once the provider accepted the message.
+    pub const fn sent_event(self) -> EventKind {
+        match self {
+            MessageKind::Confirmation => EventKind::ConfirmationSent,
+            MessageKind::GuardianRequest => EventKind::GuardianRequested,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_strings_read_back_as_the_same_value() {
+        for s in LeadStatus::ALL {
+            assert_eq!(s.as_str().parse::<LeadStatus>(), Ok(*s));
+        }
+        for k in EventKind::ALL {
+            assert_eq!(k.as_str().parse::<EventKind>(), Ok(*k));
+        }
+        assert_eq!(serde_json::to_value(WithdrawalSource::OneClick).unwrap(), "one-click");
+        assert_eq!(serde_json::from_value::<TokenPurpose>("guardian".into()).unwrap(), TokenPurpose::Guardian);
+    }
+
+    #[test]
+    fn an_unknown_string_is_refused_naming_the_set() {
+        let e = "archived".parse::<LeadStatus>().unwrap_err();
+        assert_eq!(e.to_string(), "`archived` is not a known lead status");
+    }
+}

@@ -1,0 +1,11 @@
+//! Values every layer shares: statuses, event kinds, token purposes and withdrawal
+//! sources as enums (stored and sent as the same strings as before), and identifiers
+//! parsed once at the edge ([`NoticeId`], [`Origin`]), so that nobody checks them again.
+
+mod ids;
+mod kinds;
+mod message;
+
+pub use ids::{Ident, NoticeId, Origin};
+pub use kinds::{EventKind, LeadStatus, MessageKind, TokenPurpose, UnknownValue, WithdrawalSource};
+pub use message::OutgoingMail;

@@ -1,0 +1,90 @@
+//! Life-cycle transitions, each applied inside the writer's transaction: the guard it
+//! checks, the rows it changes and the events it appends commit together or not at all.
+//!
+//! What a transition does is decided beforehand by the `consent` layer from the state it
+//! read (next status, messages, tokens, suppressions). Each transition here first checks,
+//! under the chain lock, that the state is still the one the decision was made on (the
+//! [`guard`]); if it is not, nothing is written and the answer is
+//! [`LifeOutcome::Stale`], and the caller decides again from fresh state.
+//!
+//! ```text
+//! refused
+//! pending_confirmation --confirm--> active --withdraw--> withdrawn
+//! awaiting_guardian --guardian agrees--> pending_confirmation | active
+//!                   --guardian refuses--> refused_by_guardian
+//! (any) --retention--> purged (row deleted; events and suppressions stay)
+//! ```
+
+mod confirm;
+mod guard;
+mod guardian;
+mod purge;
+mod resend;
+mod sent;
+mod withdraw;
+
+use sqlx::AnyConnection;
+
+pub use confirm::Confirm;
+pub use guardian::Guardian;
+pub use purge::Purge;
+pub use resend::ResendConfirmation;
+pub use withdraw::{Withdraw, WithdrawTarget};
+
+use super::chain::Chain;
+use crate::domain::LeadStatus;
+
+/// A transition for the writer.
+#[derive(Debug, Clone)]
+pub enum LifeOp {
+    /// The double opt-in click.
+    Confirm(Confirm),
+    /// A fresh confirmation message replacing an expired link.
+    ResendConfirmation(ResendConfirmation),
+    /// The guardian's answer, with their own signed receipt.
+    Guardian(Box<Guardian>),
+    /// Withdrawal of some granted purposes, or all.
+    Withdraw(Withdraw),
+    /// The provider accepted an outbox message.
+    MailSent {
+        /// Outbox row.
+        outbox_id: String,
+    },
+    /// Retention: delete these leads' personal data.
+    Purge(Purge),
+}
+
+/// What a transition did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LifeOutcome {
+    /// Applied; the lead's status now.
+    Done {
+        /// Lead.
+        lead_id: String,
+        /// Status after the transition.
+        status: LeadStatus,
+    },
+    /// The state changed since the decision was made: nothing was written.
+    Stale,
+    /// A signed request or receipt id already used: nothing was written.
+    Replay,
+    /// How many leads a purge removed, or messages marked sent.
+    Count(usize),
+}
+
+/// Applies one transition at time `now`.
+pub(super) async fn apply(
+    conn: &mut AnyConnection,
+    chain: &mut Chain,
+    op: &LifeOp,
+    now: i64,
+) -> Result<LifeOutcome, sqlx::Error> {
+    match op {
+        LifeOp::Confirm(t) => confirm::apply(conn, chain, t, now).await,
+        LifeOp::ResendConfirmation(t) => resend::apply(conn, chain, t, now).await,
+        LifeOp::Guardian(t) => guardian::apply(conn, chain, t, now).await,
+        LifeOp::Withdraw(t) => withdraw::apply(conn, chain, t, now).await,
+        LifeOp::MailSent { outbox_id } => sent::apply(conn, chain, outbox_id, now).await,
+        LifeOp::Purge(t) => purge::apply(conn, chain, t, now).await,
+    }
+}

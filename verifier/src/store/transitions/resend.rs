@@ -1,0 +1,41 @@
+//! A new confirmation message replacing an expired (or lost) link.
+
+use sqlx::AnyConnection;
+
+use super::guard::{self, TokenGuard};
+use super::{Chain, LifeOutcome};
+use crate::domain::{EventKind, LeadStatus, OutgoingMail, TokenPurpose};
+use crate::store::{NewToken, outbox, tokens};
+
+/// Replace a confirmation link with a new message.
+#[derive(Debug, Clone)]
+pub struct ResendConfirmation {
+    /// The lead.
+    pub lead_id: String,
+    /// Hash of the old confirmation token (it dies: one live link at a time).
+    pub token_hash: String,
+    /// The status the lead must still have.
+    pub expect: LeadStatus,
+    /// The new tokens (confirm, unsubscribe).
+    pub tokens: Vec<NewToken>,
+    /// The new message.
+    pub mail: OutgoingMail,
+}
+
+pub(super) async fn apply(
+    conn: &mut AnyConnection,
+    chain: &mut Chain,
+    t: &ResendConfirmation,
+    now: i64,
+) -> Result<LifeOutcome, sqlx::Error> {
+    let token = TokenGuard { hash: &t.token_hash, purpose: TokenPurpose::Confirm, expired_ok: true };
+    let Some(lead) = guard::check(conn, &t.lead_id, token, t.expect, now).await? else {
+        return Ok(LifeOutcome::Stale);
+    };
+    tokens::use_token(conn, &t.token_hash, now).await?;
+    tokens::insert(conn, tokens::rows(t.tokens.iter().map(|k| (t.lead_id.as_str(), k, now)))).await?;
+    outbox::insert(conn, outbox::rows([(t.lead_id.as_str(), &t.mail, now)])).await?;
+    let data = serde_json::json!({"outbox_id": t.mail.id});
+    chain.append_for_lead(conn, &t.lead_id, EventKind::ConfirmationRequeued, &data, now).await?;
+    Ok(LifeOutcome::Done { lead_id: t.lead_id.clone(), status: lead.status })
+}
