@@ -1,14 +1,76 @@
-//! `cargo xtask test`: every check CI runs.
+//! `cargo xtask test`: every check CI runs, with the time of each phase at the end.
+//!
+//! Where the time goes is compiling, not testing: the suite itself runs in about two
+//! minutes. So every cargo command here selects the same packages (`--workspace`): cargo
+//! unifies features per command, and a command that selected fewer packages (say
+//! `-p consent-verifier`) would rebuild the shared dependencies with other features. The
+//! test binaries are built once and run twice, on SQLite and on PostgreSQL.
 
 use std::env;
-use std::time::Instant;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use crate::tools::{ensure_chromium, ensure_components, ensure_wasm_bindgen, ensure_wasm_opt, ensure_wasm_target};
-use crate::{Result, cargo_with, dist::dist, run, say};
+use crate::{Result, cargo_with, dist::dist, root, run, say};
+
+/// The phases run so far and how long each took.
+struct Phases {
+    done: Vec<(&'static str, Duration)>,
+    current: Option<(&'static str, Instant)>,
+}
+
+impl Phases {
+    fn new() -> Phases {
+        Phases { done: Vec::new(), current: None }
+    }
+
+    /// Ends the phase in progress and starts `name`.
+    fn start(&mut self, name: &'static str) {
+        self.finish();
+        self.current = Some((name, Instant::now()));
+    }
+
+    fn finish(&mut self) {
+        if let Some((name, at)) = self.current.take() {
+            self.done.push((name, at.elapsed()));
+        }
+    }
+
+    fn report(&mut self) -> Duration {
+        self.finish();
+        let total: Duration = self.done.iter().map(|(_, d)| *d).sum();
+        println!("\n    {:<34} {:>8}", "phase", "time");
+        for (name, d) in &self.done {
+            println!("    {name:<34} {:>7.0}s", d.as_secs_f64());
+        }
+        println!(
+            "    {:<34} {:>7.0}s ({:.1} min; budget 25 min)",
+            "total",
+            total.as_secs_f64(),
+            total.as_secs_f64() / 60.0
+        );
+        total
+    }
+}
 
 pub fn test() -> Result {
-    let started = Instant::now();
+    let mut phases = Phases::new();
+    let result = run_all(&mut phases);
+    let total = phases.report();
+    let pg = if env::var("CONSENT_TEST_POSTGRES_URL").is_ok_and(|u| !u.is_empty()) {
+        "SQLite and PostgreSQL"
+    } else {
+        "SQLite only (PostgreSQL NOT tested)"
+    };
+    if result.is_ok() {
+        println!("\nAll checks passed in {:.0?} ({pg}).", total);
+    }
+    result
+}
+
+fn run_all(phases: &mut Phases) -> Result {
     // Everything this machine may lack comes first, so a fresh machine fails early or not at all.
+    phases.start("install missing tools");
     say("Checking the tools the tests need (installing what is missing)");
     ensure_components()?;
     ensure_wasm_target()?;
@@ -16,31 +78,34 @@ pub fn test() -> Result {
     ensure_wasm_opt()?;
     let (_, chromedriver) = ensure_chromium()?;
 
+    phases.start("format");
     say("Checking formatting (cargo fmt --check)");
     run(cargo_with(&["fmt", "--all", "--", "--check"]))?;
+    // The language files are modules the build script finds, out of cargo fmt's sight.
+    let mut i18n = std::process::Command::new("rustfmt");
+    i18n.current_dir(root()).args(["--edition", "2024", "--check"]).args(language_files()?);
+    run(i18n)?;
 
+    phases.start("lint (native)");
     say("Linting every crate and test (clippy, warnings are errors)");
     run(cargo_with(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
-    run(cargo_with(&[
-        "clippy",
-        "-p",
-        "consent-widget",
-        "--target",
-        "wasm32-unknown-unknown",
-        "--all-targets",
-        "--",
-        "-D",
-        "warnings",
-    ]))?;
 
-    say("Building consent-receipt for WebAssembly (the protocol crate must stay wasm-clean)");
-    run(cargo_with(&["build", "-p", "consent-receipt", "--target", "wasm32-unknown-unknown"]))?;
+    phases.start("lint (wasm32)");
+    say("Linting the widget and the protocol crate for WebAssembly (the protocol crate must stay wasm-clean)");
+    for selection in [["-p", "consent-widget", "--all-targets"], ["-p", "consent-receipt", "--lib"]] {
+        let mut c = cargo_with(&["clippy", "--target", "wasm32-unknown-unknown"]);
+        c.args(selection).args(["--", "-D", "warnings"]);
+        run(c)?;
+    }
 
+    phases.start("build the widget");
     dist()?;
 
-    say("Building the verifier binary that the process and browser tests start");
-    run(cargo_with(&["build", "-p", "consent-verifier"]))?;
+    phases.start("build the tests");
+    say("Building every test binary and the verifier they start (once, for both databases)");
+    run(cargo_with(&["test", "--workspace", "--no-run"]))?;
 
+    phases.start("tests on SQLite");
     say("Running every test (cargo test --workspace): unit, API, CLI, browser end-to-end");
     let mut all = cargo_with(&["test", "--workspace", "--no-fail-fast"]);
     all.env("CHROMEDRIVER", &chromedriver);
@@ -48,25 +113,15 @@ pub fn test() -> Result {
 
     match env::var("CONSENT_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty()) {
         Some(url) => {
-            say(
-                "Running the verifier and browser tests again on PostgreSQL (a schema per test), two replicas included",
-            );
+            phases.start("tests on PostgreSQL");
+            say("Running the tests again on PostgreSQL (a schema per test), two replicas included");
             let clean = || {
-                let mut c = cargo_with(&["run", "--quiet", "-p", "consent-e2e", "--bin", "pg-schemas"]);
+                let mut c = std::process::Command::new(root().join("target/debug/pg-schemas"));
                 c.env("CONSENT_TEST_POSTGRES_URL", &url);
                 c
             };
             run(clean())?;
-            let mut pg = cargo_with(&[
-                "test",
-                "-p",
-                "consent-verifier",
-                "-p",
-                "consent-e2e",
-                "--no-fail-fast",
-                "--",
-                "--include-ignored",
-            ]);
+            let mut pg = cargo_with(&["test", "--workspace", "--no-fail-fast", "--", "--include-ignored"]);
             pg.env("CONSENT_TEST_BACKEND", "postgres")
                 .env("CONSENT_TEST_POSTGRES_URL", &url)
                 .env("CHROMEDRIVER", &chromedriver);
@@ -83,16 +138,21 @@ pub fn test() -> Result {
         }
     }
 
+    phases.start("widget tests in Chromium");
     say("Running the widget's unit tests in headless Chromium (wasm-bindgen-test)");
     let mut wasm_tests = cargo_with(&["test", "-p", "consent-widget", "--target", "wasm32-unknown-unknown"]);
     wasm_tests.env("CHROMEDRIVER", &chromedriver);
-    run(wasm_tests)?;
+    run(wasm_tests)
+}
 
-    let pg = if env::var("CONSENT_TEST_POSTGRES_URL").is_ok_and(|u| !u.is_empty()) {
-        "SQLite and PostgreSQL"
-    } else {
-        "SQLite only (PostgreSQL NOT tested)"
-    };
-    println!("\nAll checks passed in {:.0?} ({pg}).", started.elapsed());
-    Ok(())
+/// `verifier/src/i18n/<lang>.rs`.
+fn language_files() -> Result<Vec<PathBuf>> {
+    let dir = root().join("verifier/src/i18n");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map_err(|e| format!("reading {}: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "rs"))
+        .collect();
+    files.sort();
+    Ok(files)
 }

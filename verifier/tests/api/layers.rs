@@ -105,7 +105,8 @@ fn cycle_from(
 
 #[test]
 fn the_reference_parser_sees_every_form_of_import() {
-    let code = "use crate::store::{A, B};\nuse crate::{error::ApiError, domain::{X, Y}};\nlet s = crate::i18n::fill(a);";
+    let code =
+        "use crate::store::{A, B};\nuse crate::{error::ApiError, domain::{X, Y}};\nlet s = crate::i18n::fill(a);";
     assert_eq!(crate_refs(code), ["store", "error", "domain", "i18n"]);
 }
 
