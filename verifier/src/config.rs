@@ -252,6 +252,8 @@ pub struct Config {
     pub notices_dir: PathBuf,
     /// Static pages directory, if any.
     pub www_dir: Option<PathBuf>,
+    /// Where `www/` was looked for when it was not given and not found, and how to give it.
+    pub www_hint: Option<String>,
     /// Origins allowed for every notice (the public URL's origin is always allowed).
     pub allowed_origins: Vec<Origin>,
     /// Nonce lifetime.
@@ -284,9 +286,18 @@ impl Config {
         {
             bail!("--database-url must start with sqlite:, postgres:// or postgresql://");
         }
-        let www_dir = match s.www {
-            Some(dir) => Some(dir),
-            None => Some(PathBuf::from("www")).filter(|d| d.is_dir()),
+        let (www_dir, www_hint) = match s.www {
+            Some(dir) => (Some(dir), None),
+            None if Path::new("www").is_dir() => (Some(PathBuf::from("www")), None),
+            None => {
+                let here = std::env::current_dir().map(|d| d.join("www").display().to_string());
+                let hint = format!(
+                    "no demo pages, guide or widget: there is no {} (serve looks for ./www); run it from the \
+                     repository root, or pass --www /path/to/consent-widget/www (or CONSENT_WWW)",
+                    here.unwrap_or_else(|_| "./www".into())
+                );
+                (None, Some(hint))
+            }
         };
         let allowed_origins = s
             .allowed_origins
@@ -324,6 +335,7 @@ impl Config {
             database_url,
             notices_dir: s.notices.unwrap_or_else(|| PathBuf::from("notices")),
             www_dir,
+            www_hint,
             allowed_origins,
             nonce_ttl: s.nonce_ttl.map_or(Duration::from_secs(2 * 3600), |d| d.0),
             clock_skew: s.clock_skew.map_or(Duration::from_secs(300), |d| d.0),
@@ -366,6 +378,17 @@ mod tests {
         assert_eq!("2h".parse::<HumanDuration>().unwrap().0, Duration::from_secs(7200));
         assert_eq!("7d".parse::<HumanDuration>().unwrap().0, Duration::from_secs(604_800));
         assert!("2 weeks".parse::<HumanDuration>().is_err());
+    }
+
+    #[test]
+    fn serve_outside_the_repository_says_where_it_looked_for_www_and_how_to_point_it_there() {
+        // Unit tests run in verifier/, which has no www/.
+        let c = Config::resolve(Settings::default()).unwrap();
+        assert_eq!(c.www_dir, None);
+        let hint = c.www_hint.unwrap();
+        assert!(hint.contains("verifier/www") && hint.contains("--www") && hint.contains("CONSENT_WWW"), "{hint}");
+        let given = Settings { www: Some("/srv/www".into()), ..Settings::default() };
+        assert_eq!(Config::resolve(given).unwrap().www_hint, None);
     }
 
     #[test]

@@ -93,7 +93,11 @@ impl Application {
             c.keys_dir.display(),
             self.state.keys().active_kid(),
             notices.join("; "),
-            c.www_dir.as_ref().map_or("none".into(), |d| d.display().to_string()),
+            match (&c.www_dir, &c.www_hint) {
+                (Some(d), _) => d.display().to_string(),
+                (None, Some(hint)) => format!("none — {hint}"),
+                (None, None) => "none".into(),
+            },
         )
     }
 
@@ -105,6 +109,9 @@ impl Application {
     /// Serves until `shutdown` completes, then drains.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let Application { listener, state, writer_task, transport } = self;
+        if let Some(hint) = &state.config.www_hint {
+            tracing::warn!("{hint}");
+        }
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let mailer = tokio::spawn(crate::mail::worker::run(
             state.store.clone(),

@@ -34,6 +34,25 @@ pub(crate) async fn headers(req: Request, next: Next) -> Response {
     res
 }
 
+/// An error of the browser API is readable by the page that caused it, whatever its
+/// origin: a widget on an origin the notice does not allow can then tell its developer
+/// so ("add the origin to the notice's `origins`") instead of seeing a network error.
+/// Nothing is exposed that the request did not already name, no credentials are ever
+/// allowed, and success answers keep CORS for allowed origins only (so do preflights).
+pub(crate) async fn problems_readable_from_any_origin(req: Request, next: Next) -> Response {
+    let origin = req.headers().get(header::ORIGIN).cloned();
+    let mut res = next.run(req).await;
+    let failed = res.status().is_client_error() || res.status().is_server_error();
+    if let Some(origin) = origin.filter(|_| failed) {
+        let h = res.headers_mut();
+        if !h.contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN) {
+            h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+            h.append(header::VARY, HeaderValue::from_static("origin"));
+        }
+    }
+    res
+}
+
 /// Turns the bare error answers of the framework and of layers (404, 405, 408, 413, …)
 /// into problem+json, so that every error has the same shape.
 pub(crate) async fn problemize(res: Response) -> Response {

@@ -53,7 +53,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/leads", post(leads::post_lead))
         .route("/v1/guardian-approvals", post(guardian::approve))
         .route("/v1/withdrawals", post(withdrawals::post))
-        .layer(cors);
+        .layer(cors)
+        .layer(axum::middleware::from_fn(middleware::problems_readable_from_any_origin));
 
     let public = Router::new()
         .route("/.well-known/jwks.json", get(jwks::get_jwks))

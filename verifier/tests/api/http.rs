@@ -121,6 +121,28 @@ async fn cors_preflight_is_answered_for_allowed_origins_only() {
 }
 
 #[tokio::test]
+async fn a_page_on_an_origin_not_allowed_can_read_why_but_not_a_notice() {
+    let app = spawn_app().await;
+    let evil = "https://evil.example";
+    let res = app
+        .client
+        .get(format!("{}/v1/notices/newsletter?lang=en", app.base))
+        .header("Origin", evil)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers().get("access-control-allow-origin").and_then(|v| v.to_str().ok()), Some(evil));
+    assert!(res.headers().get("access-control-allow-credentials").is_none());
+    assert!(res.headers().get_all("vary").iter().any(|v| v.to_str().unwrap().to_ascii_lowercase().contains("origin")));
+    let body = assert_problem(res, 403, "origin-not-allowed").await;
+    assert!(body["detail"].as_str().unwrap().contains("`origins`"), "{body}");
+    // A successful answer still goes to allowed origins only.
+    let ok = app.client.get(format!("{}/v1/notices/newsletter", app.base)).header("Origin", SHOP).send().await.unwrap();
+    assert_eq!(ok.status(), 200);
+    assert_eq!(ok.headers()["access-control-allow-origin"], SHOP);
+}
+
+#[tokio::test]
 async fn the_key_set_is_public_and_cacheable() {
     let app = spawn_app().await;
     let res = app.get("/.well-known/jwks.json").await;
