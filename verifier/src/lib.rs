@@ -25,6 +25,7 @@ pub mod domain;
 pub mod error;
 pub mod i18n;
 pub mod keys;
+pub mod lint;
 pub mod mail;
 pub mod nonce;
 pub mod notices;

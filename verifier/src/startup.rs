@@ -41,6 +41,12 @@ impl Application {
         let keys = KeyRing::load_or_create(&config.keys_dir)?;
         let nonce_secret = NonceSecret::load_or_create(&config.keys_dir)?;
         let current = notices::load_dir(&config.notices_dir)?;
+        for entry in &current {
+            let file = config.notices_dir.join(format!("{}.toml", entry.id));
+            for finding in crate::lint::notice(entry, &file.display().to_string()) {
+                tracing::warn!(%finding, "notice lint (see `consent-verifier notices check --strict`)");
+            }
+        }
         let served = store.register_notices(current.iter().flat_map(|e| e.served()), clock.now()).await?;
         let registry = Registry::new(current, served);
         let (writer, writer_task) = Writer::spawn(store.clone());

@@ -51,7 +51,7 @@ async fn a_minors_sign_up_waits_for_the_parent_who_agrees_from_the_mail_link() {
 }
 
 #[tokio::test]
-async fn unsubscribing_from_the_page_takes_one_click() {
+async fn unsubscribing_takes_one_click_and_declining_looks_like_confirming() {
     let sink = SmtpSink::start().await.unwrap();
     let site = site_with(&sink).await;
     site.open("/en/").await;
@@ -63,6 +63,12 @@ async fn unsubscribing_from_the_page_takes_one_click() {
     site.visit(&link(mail, &site.verifier.base, "confirm"), "document.querySelector('form button')").await;
     save_screenshot("confirm-page.png", &site.browser.client.screenshot().await.unwrap());
     assert_eq!(site.only_status().await, "pending_confirmation", "opening the confirmation page changes nothing");
+    let looks = "const s = e => { const c = getComputedStyle(e), r = e.getBoundingClientRect(); \
+        return [Math.round(r.width), Math.round(r.height), c.fontSize, c.fontWeight, c.color, c.backgroundColor, c.borderTopColor]; }; \
+        return [...document.querySelectorAll('form button')].map(s)";
+    let looks = site.js(looks).await;
+    assert_eq!(looks.as_array().map(Vec::len), Some(2), "{looks}");
+    assert_eq!(looks[0], looks[1], "confirm and decline: same size, weight and contrast");
 
     site.visit(&link(mail, &site.verifier.base, "unsubscribe"), "document.querySelector('form button')").await;
     assert_eq!(site.only_status().await, "pending_confirmation", "opening the page changes nothing");

@@ -142,6 +142,10 @@ enum NoticesCommand {
         /// Directory of <id>.toml files
         #[arg(default_value = "notices")]
         dir: PathBuf,
+        /// Fail on lint findings (readability, items that say nothing, a purpose with
+        /// several recipients) instead of printing them as warnings
+        #[arg(long)]
+        strict: bool,
     },
 }
 
@@ -153,7 +157,7 @@ pub fn main() -> ExitCode {
         Command::Keygen { keys_dir } => run_or_report(keygen(&keys_dir)),
         Command::Keys(KeysCommand::Rotate { keys_dir }) => run_or_report(rotate(&keys_dir)),
         Command::Keys(KeysCommand::List { keys_dir }) => run_or_report(list_keys(&keys_dir)),
-        Command::Notices(NoticesCommand::Check { dir }) => run_or_report(check_notices(&dir)),
+        Command::Notices(NoticesCommand::Check { dir, strict }) => run_or_report(check_notices(&dir, strict)),
         Command::Audit(AuditCommand::Verify { store }) => audit(store),
         Command::Admin(cmd) => run_or_report(admin(cmd)),
         Command::Verify { file, seal, jwks, notice, aud } => {

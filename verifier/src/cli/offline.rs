@@ -37,8 +37,9 @@ pub(crate) fn list_keys(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub(crate) fn check_notices(dir: &Path) -> anyhow::Result<()> {
+pub(crate) fn check_notices(dir: &Path, strict: bool) -> anyhow::Result<()> {
     let entries = crate::notices::load_dir(dir)?;
+    let mut findings = Vec::new();
     for entry in entries {
         println!("{} v{} (default {}):", entry.id, entry.version, entry.default_lang);
         for (lang, (notice, digest)) in &entry.langs {
@@ -49,7 +50,21 @@ pub(crate) fn check_notices(dir: &Path) -> anyhow::Result<()> {
                 notice.jurisdiction
             );
         }
+        let file = dir.join(format!("{}.toml", entry.id));
+        findings.extend(crate::lint::notice(&entry, &file.display().to_string()));
     }
     println!("All notices are complete (GDPR Art. 13 items present).");
+    if findings.is_empty() {
+        println!("No lint findings (readability, empty items, bundled recipients).");
+        return Ok(());
+    }
+    let level = if strict { "error" } else { "warning" };
+    for f in &findings {
+        println!("{level}: {f}");
+    }
+    if strict {
+        anyhow::bail!("{} lint finding(s); fix them or drop --strict", findings.len());
+    }
+    println!("{} lint warning(s); `notices check --strict` fails on them.", findings.len());
     Ok(())
 }

@@ -18,6 +18,10 @@ pub struct Rendered {
     pub html: String,
 }
 
+/// Both links of a mail, accept and decline, wear this one style: same size, weight and
+/// contrast (rule 5).
+const BUTTON_STYLE: &str = "display:inline-block;margin:0 8px 8px 0;padding:10px 18px;background:#1a56db;color:#fff;text-decoration:none;border-radius:6px;font-weight:bold";
+
 /// What both parts of a mail say.
 #[derive(Debug)]
 struct Words {
@@ -28,6 +32,9 @@ struct Words {
     middle: Vec<String>,
     button: String,
     link: String,
+    /// Declining sits beside accepting and looks the same (CNIL, SAN-2025-001).
+    decline: &'static str,
+    button_style: &'static str,
     outro: Vec<String>,
     sender: String,
     unsubscribe: String,
@@ -56,6 +63,8 @@ impl Words {
             middle: Vec::new(),
             button: button.to_string(),
             link: link.to_string(),
+            decline: messages(&notice.lang).confirm_decline_button,
+            button_style: BUTTON_STYLE,
             outro: Vec::new(),
             sender: format!("{}, {} ({})", c.name, c.address, c.contact),
             unsubscribe: unsubscribe.to_string(),
@@ -123,6 +132,49 @@ mod tests {
             toml::from_str(include_str!("../../../notices/newsletter.toml")).unwrap();
         let entry = file.compile().unwrap();
         (*entry.langs[lang].0).clone()
+    }
+
+    /// Every mail the verifier composes, in every language of the demo notice.
+    fn every_mail() -> Vec<(String, Rendered)> {
+        let mut out = Vec::new();
+        for lang in ["fr", "en"] {
+            let n = notice(lang);
+            let granted = vec![n.purposes[0].id.clone()];
+            let (link, unsub) = ("https://v.example/confirm/T", "https://v.example/unsubscribe/U");
+            out.push((format!("{lang} confirmation"), confirmation(&n, &granted, link, unsub, 7).unwrap()));
+            out.push((
+                format!("{lang} guardian"),
+                guardian_request(&n, &granted, "c***@x.org", link, unsub, 7).unwrap(),
+            ));
+        }
+        out
+    }
+
+    #[test]
+    fn every_mail_in_every_language_names_the_sender_and_offers_a_free_way_out() {
+        for (name, m) in every_mail() {
+            for part in [&m.text, &m.html] {
+                assert!(
+                    part.contains("Atelier Lumière SAS") && part.contains("privacy@atelier-lumiere.example"),
+                    "{name}"
+                );
+                assert!(part.contains("https://v.example/unsubscribe/U"), "{name}: the one-click way out");
+            }
+        }
+    }
+
+    #[test]
+    fn in_every_mail_declining_looks_exactly_like_accepting() {
+        for (name, m) in every_mail() {
+            let style_of = |href: &str| {
+                let at =
+                    m.html.find(&format!("<a href=\"{href}\" style=\"")).unwrap_or_else(|| panic!("{name}: {href}"));
+                let rest = &m.html[at..];
+                rest[rest.find("style=\"").unwrap() + 7..].split('"').next().unwrap().to_string()
+            };
+            assert_eq!(style_of("https://v.example/confirm/T"), style_of("https://v.example/unsubscribe/U"), "{name}");
+            assert!(m.text.contains(": https://v.example/unsubscribe/U\n"), "{name}: {}", m.text);
+        }
     }
 
     #[test]

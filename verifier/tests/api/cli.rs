@@ -123,6 +123,27 @@ fn notices_check_names_the_file_and_the_missing_item() {
 }
 
 #[test]
+fn notices_check_warns_about_an_item_that_says_nothing_and_strict_makes_it_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(consent_e2e::workspace_dir().join("notices/newsletter.toml")).unwrap();
+    let (start, end) = (text.find("\ntransfers = ").unwrap() + 1, text.find("\nretention = ").unwrap());
+    let edited = format!("{}transfers = \"N/A\"{}", &text[..start], &text[end..]);
+    std::fs::write(dir.path().join("newsletter.toml"), edited).unwrap();
+
+    let lenient = bin().args(["notices", "check"]).arg(dir.path()).output().unwrap();
+    let out = String::from_utf8_lossy(&lenient.stdout);
+    assert!(lenient.status.success(), "a lint is a warning without --strict: {out}");
+    assert!(
+        out.contains("warning:") && out.contains("newsletter.toml [text.fr] transfers: \"N/A\" says nothing"),
+        "{out}"
+    );
+
+    let strict = bin().args(["notices", "check", "--strict"]).arg(dir.path()).output().unwrap();
+    assert_eq!(strict.status.code(), Some(2), "{}", String::from_utf8_lossy(&strict.stderr));
+    assert!(String::from_utf8_lossy(&strict.stdout).contains("error:"));
+}
+
+#[test]
 fn keygen_creates_private_files_and_never_overwrites() {
     let dir = tempfile::tempdir().unwrap();
     let keys = dir.path().join("keys");

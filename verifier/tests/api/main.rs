@@ -5,6 +5,7 @@
 
 mod admin;
 mod cli;
+mod compliance;
 mod crash;
 mod helpers;
 mod http;
