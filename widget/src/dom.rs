@@ -55,19 +55,31 @@ pub fn show(e: &Element, visible: bool) {
     }
 }
 
-/// An event listener that is removed when this value is dropped.
+/// When a listener runs: while the event goes down to its target, or on its way back up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// On the way down: before any handler the page put on the target or below.
+    Capture,
+    /// On the way up (the default of `addEventListener`).
+    Bubble,
+}
+
+/// An event listener that is removed when this value is dropped: keep it as long as
+/// the listener must live.
+#[must_use = "the listener is removed as soon as this value is dropped"]
 pub struct Listener {
     target: EventTarget,
     kind: &'static str,
-    capture: bool,
+    phase: Phase,
     closure: Closure<dyn FnMut(Event)>,
 }
 
 impl Listener {
-    pub fn new(target: &EventTarget, kind: &'static str, capture: bool, f: impl FnMut(Event) + 'static) -> Listener {
+    pub fn new(target: &EventTarget, kind: &'static str, phase: Phase, f: impl FnMut(Event) + 'static) -> Listener {
         let closure = Closure::<dyn FnMut(Event)>::new(f);
+        let capture = phase == Phase::Capture;
         let _ = target.add_event_listener_with_callback_and_bool(kind, closure.as_ref().unchecked_ref(), capture);
-        Listener { target: target.clone(), kind, capture, closure }
+        Listener { target: target.clone(), kind, phase, closure }
     }
 }
 
@@ -82,7 +94,7 @@ impl Drop for Listener {
         let _ = self.target.remove_event_listener_with_callback_and_bool(
             self.kind,
             self.closure.as_ref().unchecked_ref(),
-            self.capture,
+            self.phase == Phase::Capture,
         );
     }
 }
@@ -112,4 +124,26 @@ pub fn mark(name: &str) {
     if let Some(p) = window().performance() {
         let _ = p.mark(name);
     }
+}
+
+/// `JSON.stringify`, the browser's own serialiser (none for arbitrary values in the wasm).
+pub fn json(value: &JsValue) -> String {
+    js_sys::JSON::stringify(value).map(String::from).unwrap_or_default()
+}
+
+/// `performance.now()`, or 0 where there is none.
+pub fn perf_now() -> f64 {
+    window().performance().map_or(0.0, |p| p.now())
+}
+
+/// The origin of the page the widget is on.
+pub fn page_origin() -> String {
+    window().location().origin().unwrap_or_default()
+}
+
+/// The page, for the receipt's evidence: origin and path only, since a query string may
+/// carry personal data.
+pub fn page() -> String {
+    let loc = window().location();
+    loc.origin().unwrap_or_default() + &loc.pathname().unwrap_or_default()
 }

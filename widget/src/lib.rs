@@ -12,7 +12,9 @@
 //! lead to the verifier (`data-mode="post"`, the default) or puts the receipt in a hidden
 //! field for the site's back end (`data-mode="field"`).
 //!
-//! Modules by role: [`view`] builds the DOM, [`controller`] handles events and submit,
+//! Modules by role: [`options`] reads what the page asks for, [`view`] builds the DOM,
+//! [`controller`] holds a widget's state and listeners, [`submit`] signs and sends on
+//! submit, [`device`] lists and withdraws the consents given from this device,
 //! [`decide`] turns what the visitor did into receipt claims, [`sign`] holds the key,
 //! [`api`] talks to the verifier, [`i18n`] has the widget's own words.
 
@@ -26,10 +28,13 @@ static ALLOCATOR: lol_alloc::LockedAllocator<lol_alloc::FreeListAllocator> =
 pub mod api;
 pub mod controller;
 pub mod decide;
+pub mod device;
 pub mod dom;
 pub mod i18n;
+pub mod options;
 pub mod sign;
 pub mod style;
+pub mod submit;
 pub mod view;
 
 use std::cell::{Cell, RefCell};
@@ -39,8 +44,9 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::Element;
 
-use controller::{Mode, Options, Widget, page_origin};
-use dom::{dispatch, document, object};
+use controller::Widget;
+use dom::{dispatch, document, object, page_origin};
+use options::Options;
 
 enum Slot {
     Loading,
@@ -91,53 +97,8 @@ fn default_verifier() -> String {
     DEFAULT_VERIFIER.with(|v| v.borrow().clone())
 }
 
-fn list(value: Option<String>) -> Vec<String> {
-    value.map(|v| v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()).unwrap_or_default()
-}
-
-/// Options from `ConsentWidget.render`'s object, falling back to the element's `data-*`
-/// attributes (implicit rendering passes no object).
 fn read_options(el: &Element, obj: &JsValue) -> Result<Options, JsValue> {
-    let read = |key: &str, attr: &str| -> Option<String> {
-        let given = if obj.is_object() {
-            js_sys::Reflect::get(obj, &JsValue::from_str(key)).ok().and_then(|v| v.as_string())
-        } else {
-            None
-        };
-        given.or_else(|| el.get_attribute(attr)).map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
-    };
-    let mode = match read("mode", "data-mode").as_deref() {
-        None | Some("post") => Mode::Post,
-        Some("field") => Mode::Field,
-        Some("guardian") => Mode::Guardian,
-        Some(_) => return Err(JsValue::from_str("consent-widget: mode must be post or field")),
-    };
-    let guardian = match mode {
-        Mode::Guardian => Some(controller::GuardianOptions {
-            token: read("guardianToken", "data-guardian-token")
-                .ok_or_else(|| JsValue::from_str("consent-widget: guardian mode needs data-guardian-token"))?,
-            for_jti: read("guardianFor", "data-guardian-for")
-                .ok_or_else(|| JsValue::from_str("consent-widget: guardian mode needs data-guardian-for"))?,
-            child: read("child", "data-child").unwrap_or_default(),
-            granted: list(read("granted", "data-granted")),
-        }),
-        _ => None,
-    };
-    let html_lang = || document().document_element().and_then(|h| h.get_attribute("lang")).filter(|l| !l.is_empty());
-    Ok(Options {
-        notice: read("notice", "data-notice")
-            .ok_or_else(|| JsValue::from_str("consent-widget: data-notice is required"))?,
-        verifier: read("verifier", "data-verifier").unwrap_or_else(default_verifier).trim_end_matches('/').to_string(),
-        lang: read("lang", "data-lang").or_else(html_lang).or_else(|| dom::window().navigator().language()),
-        mode,
-        field_name: read("fieldName", "data-field-name").unwrap_or_else(|| "consent_receipt".into()),
-        callback: read("callback", "data-callback"),
-        error_callback: read("errorCallback", "data-error-callback"),
-        email_field: read("emailField", "data-email-field"),
-        phone_field: read("phoneField", "data-phone-field"),
-        fields: list(read("fields", "data-fields")),
-        guardian,
-    })
+    Options::read(el, obj, &default_verifier())
 }
 
 fn start(container: Element, opts: Options) -> String {
@@ -172,9 +133,7 @@ fn start(container: Element, opts: Options) -> String {
                 dispatch(&widget.container, "ready", &detail);
             }
             Err(e) => {
-                container.set_inner_html(
-                    &["<p class=\"cw-alert\" role=\"alert\">", &view::esc(msg.load_failed), "</p>"].concat(),
-                );
+                container.set_inner_html(&view::load_failed(msg));
                 web_sys::console::error_3(
                     &"consent-widget:".into(),
                     &e.code.as_str().into(),

@@ -86,6 +86,34 @@ impl Html {
     }
 }
 
+/// One consent given from this device, as the widget lists it.
+#[derive(Debug, Clone)]
+pub struct DeviceConsent {
+    pub jti: String,
+    /// The day it was given, in the notice's language.
+    pub day: String,
+    /// The labels of what it granted.
+    pub labels: Vec<String>,
+}
+
+/// The items of the "consents given from this device" list, each with its withdraw button.
+pub fn device_consents(items: &[DeviceConsent], msg: &Messages) -> String {
+    let mut h = Html(String::new());
+    for k in items {
+        h.raw("<li><span>").text(&fill(msg.manage_item, &k.day)).raw(" — ").text(&k.labels.join(" ; "));
+        h.raw("</span> <button type=\"button\" data-jti=\"").text(&k.jti).raw("\">");
+        h.text(msg.manage_withdraw).raw("</button></li>");
+    }
+    h.0
+}
+
+/// What replaces the widget when its notice could not be loaded.
+pub fn load_failed(msg: &Messages) -> String {
+    let mut h = Html(String::new());
+    h.raw("<p class=\"cw-alert\" role=\"alert\">").text(msg.load_failed).raw("</p>");
+    h.0
+}
+
 /// A loading placeholder, replaced once the notice arrives.
 pub fn loading(msg: &Messages) -> String {
     let mut h = Html(String::new());

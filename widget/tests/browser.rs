@@ -164,11 +164,15 @@ fn events_bubble_from_the_container_with_their_detail() {
     dom::document().body().unwrap().append_child(&container).unwrap();
     let seen = std::rc::Rc::new(std::cell::RefCell::new(None));
     let seen2 = seen.clone();
-    let listener =
-        dom::Listener::new(dom::document().body().unwrap().unchecked_ref(), "consent:ready", false, move |e| {
+    let listener = dom::Listener::new(
+        dom::document().body().unwrap().unchecked_ref(),
+        "consent:ready",
+        dom::Phase::Bubble,
+        move |e| {
             let detail = e.unchecked_into::<web_sys::CustomEvent>().detail();
             *seen2.borrow_mut() = js_sys::Reflect::get(&detail, &"id".into()).unwrap().as_string();
-        });
+        },
+    );
     dom::dispatch(&container, "ready", &dom::object(&[("id", "cw-9".into())]));
     assert_eq!(seen.borrow().as_deref(), Some("cw-9"));
     drop(listener);

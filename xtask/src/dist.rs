@@ -73,9 +73,10 @@ pub fn dist() -> Result<Built> {
     let (wasm_before, glue) = (wasm.len(), strip_comments(&glue));
     let short_glue = wasm::minify_imports(&mut wasm, &glue, "./widget_bg.js")?;
     println!(
-        "    renamed the wasm's imports to short names: {} bytes less wasm, {} bytes less glue",
-        wasm_before - wasm.len(),
-        glue.len() - short_glue.len()
+        "    renamed the wasm's imports to short names: wasm {wasm_before} -> {} bytes, glue {} -> {} bytes",
+        wasm.len(),
+        glue.len(),
+        short_glue.len()
     );
     let glue = short_glue;
     let loader =

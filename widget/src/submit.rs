@@ -1,0 +1,259 @@
+//! What happens when the form is submitted: the receipt is signed for the form as it
+//! stands, then posted to the verifier (post and guardian modes) or left in the hidden
+//! field (field mode), and the form goes on.
+
+use std::rc::{Rc, Weak};
+
+use consent_receipt::NoticeRef;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use web_sys::{Element, Event, HtmlElement, HtmlInputElement};
+
+use crate::api;
+use crate::controller::{Widget, call_global, refresh};
+use crate::decide::{self, BoxState, Inputs, Missing};
+use crate::dom::{self, dispatch, object, window};
+use crate::i18n::with_age;
+use crate::options::Mode;
+use crate::sign;
+
+/// Why no receipt could be made: an error code, the words for the visitor, what to focus.
+type Refusal = (&'static str, String, Option<HtmlElement>);
+
+impl Widget {
+    fn form_control(&self, name: Option<&str>, kind: &str) -> Option<HtmlInputElement> {
+        let scope: Element = match &self.form {
+            Some(f) => f.clone().unchecked_into(),
+            None => dom::document().document_element()?,
+        };
+        if let Some(name) = name {
+            let found = if name.starts_with(['#', '.', '[']) {
+                dom::document().query_selector(name).ok().flatten()
+            } else {
+                scope.query_selector(&["[name=\"", &name.replace('"', ""), "\"]"].concat()).ok().flatten()
+            };
+            return found.and_then(|e| e.dyn_into().ok());
+        }
+        let all = scope.query_selector_all(&["input[type=", kind, "]"].concat()).ok()?;
+        (0..all.length())
+            .filter_map(|i| all.item(i))
+            .filter_map(|n| n.dyn_into::<HtmlInputElement>().ok())
+            .find(|e| !self.view.root.contains(Some(e)))
+    }
+
+    /// Signs the receipt for the form as it stands, or says what is missing.
+    pub fn make_receipt(&self) -> Result<Option<String>, Refusal> {
+        let email_input = self.form_control(self.opts.email_field.as_deref(), "email");
+        let email = email_input.as_ref().map(|e| e.value()).unwrap_or_default();
+        let phone = self.form_control(self.opts.phone_field.as_deref(), "tel").and_then(|p| decide::e164(&p.value()));
+        let now = self.now();
+        let s = self.state.borrow();
+        let boxes: Vec<BoxState> = self
+            .view
+            .purposes
+            .iter()
+            .enumerate()
+            .map(|(i, p)| BoxState {
+                purpose: p.id.clone(),
+                checked: p.checkbox.checked(),
+                ticked_by_gesture: s.by_gesture[i],
+                changed_at: s.changed_at[i],
+            })
+            .collect();
+        let answer = &s.answer;
+        let notice = &answer.notice;
+        let page = dom::page();
+        let inputs = Inputs {
+            boxes: &boxes,
+            initially_unchecked: self.initially_unchecked,
+            age: self.age(),
+            email: &email,
+            phone: phone.as_deref(),
+            guardian: &self.view.age.as_ref().map(|a| a.guardian.value()).unwrap_or_default(),
+            now,
+            page: &page,
+        };
+        let ctx = decide::Context {
+            jti: sign::new_jti(),
+            audience: &answer.audience,
+            origin: &answer.origin,
+            nonce: &answer.nonce,
+            notice: NoticeRef {
+                id: notice.id.clone(),
+                version: notice.version,
+                lang: notice.lang.clone(),
+                digest: answer.digest.clone(),
+            },
+            threshold: notice.age_of_consent,
+            jurisdiction: &notice.jurisdiction,
+        };
+        let focus = |e: Option<&HtmlInputElement>| e.map(|e| e.clone().unchecked_into::<HtmlElement>());
+        let adult = self.view.age.as_ref().map(|a| &a.adult);
+        let guardian = self.view.age.as_ref().map(|a| &a.guardian);
+        let made = match &self.opts.guardian {
+            Some(g) => decide::guardian_claims(ctx, &inputs, &g.granted, &g.for_jti, &notice.purposes),
+            None => decide::claims(ctx, &inputs),
+        };
+        match made {
+            Ok(Some(claims)) => {
+                dom::mark("consent:sign-start");
+                let receipt = claims.sign(&sign::visitor_key());
+                dom::mark("consent:sign-end");
+                Ok(Some(receipt))
+            }
+            Ok(None) => Ok(None),
+            Err(Missing::Email) => Err(("need-email", self.msg.need_email.into(), focus(email_input.as_ref()))),
+            Err(Missing::Age) => Err(("need-age", with_age(self.msg.need_age, notice.age_of_consent), focus(adult))),
+            Err(Missing::Guardian) => Err(("need-guardian", self.msg.need_guardian.into(), focus(guardian))),
+            Err(Missing::GuardianIsSelf) => {
+                Err(("guardian-is-self", self.msg.guardian_is_self.into(), focus(guardian)))
+            }
+        }
+    }
+
+    /// Keeps a freshly signed receipt: in the hidden field and for `getReceipt`.
+    fn keep(&self, receipt: &str) {
+        self.view.hidden.set_value(receipt);
+        self.state.borrow_mut().last_receipt = Some(receipt.to_string());
+    }
+
+    pub fn on_submit(self: &Rc<Self>, ev: Event) {
+        if std::mem::take(&mut self.state.borrow_mut().passthrough) {
+            // Our own resubmission, receipt in place: let the form and the site's handlers go on.
+            return;
+        }
+        ev.prevent_default();
+        ev.stop_immediate_propagation();
+        if self.state.borrow().busy {
+            return;
+        }
+        self.clear_alert();
+        let submitter = ev.dyn_ref::<web_sys::SubmitEvent>().and_then(|s| s.submitter());
+        let receipt = match self.make_receipt() {
+            Ok(r) => r,
+            Err((code, text, focus)) => return self.fail(code, &text, focus.as_ref()),
+        };
+        let Some(receipt) = receipt else {
+            // Nothing granted and no contact: nothing to record, the form goes on.
+            return self.resubmit(submitter);
+        };
+        self.keep(&receipt);
+        let detail = object(&[("id", self.id.as_str().into()), ("receipt", receipt.as_str().into())]);
+        dispatch(&self.container, "signed", &detail);
+        match self.opts.mode {
+            Mode::Field => {
+                call_global(self.opts.callback.as_deref(), &detail);
+                self.resubmit(submitter);
+            }
+            Mode::Post | Mode::Guardian => {
+                self.state.borrow_mut().busy = true;
+                self.status(self.msg.sending);
+                wasm_bindgen_futures::spawn_local(post(Rc::downgrade(self), receipt, submitter));
+            }
+        }
+    }
+
+    /// Where the receipt goes, and the JSON body that carries it.
+    fn request(&self, receipt: &str) -> (String, &'static str, String) {
+        // The browser's JSON.stringify: no serialiser for arbitrary values in the wasm.
+        let body = match &self.opts.guardian {
+            Some(g) => object(&[("receipt", receipt.into()), ("token", g.token.as_str().into())]),
+            None => {
+                let fields = js_sys::Object::new();
+                for name in &self.opts.fields {
+                    if let Some(input) = self.form_control(Some(name), "text") {
+                        let _ = js_sys::Reflect::set(&fields, &name.into(), &input.value().into());
+                    }
+                }
+                object(&[("receipt", receipt.into()), ("fields", fields.into())])
+            }
+        };
+        let path = if self.opts.guardian.is_some() { "/v1/guardian-approvals" } else { "/v1/leads" };
+        (self.opts.verifier.clone(), path, dom::json(&body))
+    }
+
+    fn accepted(self: &Rc<Self>, accepted: &api::Accepted, receipt: &str, submitter: Option<HtmlElement>) {
+        let text = match (accepted.status.as_str(), self.opts.mode) {
+            ("refused_by_guardian", _) => self.msg.guardian_refused,
+            (_, Mode::Guardian) => self.msg.guardian_approved,
+            ("awaiting_guardian", _) => self.msg.accepted_guardian,
+            ("refused", _) => self.msg.refused,
+            _ => self.msg.accepted,
+        };
+        if self.opts.mode == Mode::Post && accepted.status != "refused" {
+            let granted: Vec<String> =
+                self.view.purposes.iter().filter(|p| p.checkbox.checked()).map(|p| p.id.clone()).collect();
+            sign::remember(&crate::device::receipt_jti(receipt), &self.opts.notice, &granted, self.now());
+        }
+        self.status(text);
+        let detail = object(&[
+            ("id", self.id.as_str().into()),
+            ("lead_id", accepted.lead_id.as_str().into()),
+            ("status", accepted.status.as_str().into()),
+            ("seal", accepted.seal.as_str().into()),
+            ("receipt", receipt.into()),
+        ]);
+        dispatch(&self.container, "accepted", &detail);
+        call_global(self.opts.callback.as_deref(), &detail);
+        if self.opts.mode == Mode::Guardian {
+            // The parent's page has nothing more to submit.
+            self.view.purposes.iter().for_each(|p| p.checkbox.set_disabled(true));
+        } else {
+            self.resubmit(submitter);
+        }
+    }
+
+    fn resubmit(self: &Rc<Self>, submitter: Option<HtmlElement>) {
+        // Not from inside the submit event: while it is being dispatched the browser
+        // ignores requestSubmit (HTML's "firing submission events" flag). Next task.
+        let weak = Rc::downgrade(self);
+        let later = Closure::once_into_js(move || {
+            let Some(w) = weak.upgrade() else { return };
+            let Some(form) = &w.form else { return };
+            w.state.borrow_mut().passthrough = true;
+            let sent = match &submitter {
+                Some(s) => form.request_submit_with_submitter(Some(s)),
+                None => form.request_submit(),
+            };
+            if sent.is_err() {
+                // requestSubmit refuses a submitter that left the form; submit() still works.
+                w.state.borrow_mut().passthrough = false;
+                let _ = form.submit();
+            }
+        });
+        let _ = window().set_timeout_with_callback_and_timeout_and_arguments_0(later.unchecked_ref(), 0);
+    }
+}
+
+/// Posts the receipt; signs again once with a fresh nonce when the page stayed open past
+/// the nonce's life. Holds the widget only between awaits: once it was removed, stops.
+async fn post(weak: Weak<Widget>, mut receipt: String, submitter: Option<HtmlElement>) {
+    let mut retried = false;
+    let result = loop {
+        let Some((verifier, path, body)) = weak.upgrade().map(|w| w.request(&receipt)) else { return };
+        match api::post_json(&verifier, path, &body).await {
+            // Fetch a fresh nonce and sign again, once, provided the notice text is the same.
+            Err(e) if !retried && (e.code == "expired-nonce" || e.code == "clock-skew") => {
+                retried = true;
+                if let Err(e) = refresh(&weak).await {
+                    break Err(e);
+                }
+                let Some(w) = weak.upgrade() else { return };
+                match w.make_receipt() {
+                    Ok(Some(r)) => {
+                        w.keep(&r);
+                        receipt = r;
+                    }
+                    _ => break Err(e),
+                }
+            }
+            other => break other,
+        }
+    };
+    let Some(w) = weak.upgrade() else { return };
+    w.state.borrow_mut().busy = false;
+    match result {
+        Ok(accepted) => w.accepted(&accepted, &receipt, submitter),
+        Err(e) => w.report(&e),
+    }
+}
