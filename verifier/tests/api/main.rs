@@ -16,3 +16,5 @@ mod replicas;
 mod restart;
 mod robustness;
 mod rules;
+mod smpp;
+mod sms;
