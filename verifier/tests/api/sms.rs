@@ -17,10 +17,11 @@ use crate::helpers::*;
 pub const MOBILE: &str = "+33612345678";
 const SECRET: &str = "inbound-test-secret";
 
-/// A unique French mobile number (06 then 8 digits).
+/// A unique French mobile number.
 pub fn unique_mobile() -> String {
     let n = u32::from_be_bytes(b64::decode(&consent_e2e::random_jti()).unwrap()[..4].try_into().unwrap());
-    format!("+336{:08}", n % 100_000_000)
+    // 06 12 …: a range in use (not every 06 number is in the plan).
+    format!("+33612{:06}", n % 1_000_000)
 }
 
 pub fn sms_settings() -> Settings {
