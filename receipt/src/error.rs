@@ -136,6 +136,9 @@ error_table! {
     UntrustedGesture = "untrusted-gesture", 422, 8, "a grant did not come from a trusted user gesture",
         "Grant without a user gesture",
         "A purpose was granted but not every grant came from a trusted user gesture (a real click, tap or key press). Consent needs a clear affirmative act; a box ticked by script is not one.";
+    /// Rule 8: a purpose is granted on a channel for which the contact has no address.
+    MissingAddress(String) = "missing-address", 422, 8, "missing address: {0}", "No address for the channel",
+        "Each purpose has one channel, and a grant needs an address for it in `contact`: an e-mail address for an e-mail purpose, a mobile phone number (E.164) for an SMS purpose. A consent to be written to at an address nobody gave cannot be acted on, so the receipt is refused.";
     /// Rule 9: a minor's receipt without a guardian contact (or with the child's own).
     GuardianRequired(String) = "guardian-required", 422, 9, "guardian required: {0}", "Guardian required",
         "The visitor declared being under the age of digital consent: the receipt must name a holder of parental responsibility (a guardian e-mail different from the child's contact), who will be asked to consent too.";

@@ -87,7 +87,8 @@ pub struct Purpose {
     pub text: String,
     /// The same, in words a child understands.
     pub child_text: String,
-    /// Channels this purpose uses (a separate opt-in per channel: L34-5 CPCE).
+    /// The channel this purpose uses: exactly one (a separate opt-in per channel: L34-5
+    /// CPCE). A list on the wire for compatibility; a notice with two is refused.
     pub channels: Vec<Channel>,
     /// Who receives the data for this purpose (Art. 13(1)(e)).
     pub recipients: Vec<String>,
@@ -95,6 +96,16 @@ pub struct Purpose {
     pub legal_basis: LegalBasis,
     /// W3C DPV purpose category, e.g. `dpv:DirectMarketing`.
     pub category: String,
+}
+
+impl Purpose {
+    /// The purpose's one channel (`None` only on a notice that fails its checks).
+    pub fn channel(&self) -> Option<Channel> {
+        match self.channels.as_slice() {
+            [one] => Some(*one),
+            _ => None,
+        }
+    }
 }
 
 /// A channel of communication.
@@ -174,6 +185,9 @@ impl Notice {
             }
             if p.channels.is_empty() {
                 missing.push(at("channels"));
+            } else if p.channels.len() > 1 {
+                // L34-5 CPCE: consent "by this means", one box per channel.
+                missing.push(at("channels (exactly one channel per purpose: declare one purpose per channel)"));
             }
             if p.recipients.is_empty() || p.recipients.iter().any(|r| r.trim().is_empty()) {
                 missing.push(at("recipients (Art. 13(1)(e))"));
@@ -371,6 +385,14 @@ pub(crate) mod tests {
         let missing = n.missing_items();
         assert!(missing.iter().any(|m| m.starts_with("controller.contact")), "{missing:?}");
         assert!(missing.iter().any(|m| m.starts_with("purposes[partner-sharing].recipients")), "{missing:?}");
+    }
+
+    #[test]
+    fn a_purpose_with_two_channels_is_refused() {
+        let mut n = sample();
+        n.purposes[0].channels = alloc::vec![Channel::Email, Channel::Sms];
+        let missing = n.missing_items();
+        assert!(missing.iter().any(|m| m.contains("exactly one channel")), "{missing:?}");
     }
 
     #[test]

@@ -135,10 +135,10 @@ pub struct ProofReport {
     pub signed: (i64, String),
     /// A minor's consent, with the parent's agreement time if given.
     pub minor: Option<Option<i64>>,
-    /// When the double opt-in was confirmed.
-    pub confirmed: Option<i64>,
-    /// Withdrawals: time and purposes.
-    pub withdrawals: Vec<(i64, Vec<String>)>,
+    /// When and how the double opt-in was confirmed (`link`, `code` or `reply`).
+    pub confirmed: Option<(i64, String)>,
+    /// Withdrawals: time, purposes, and how (`page`, `one-click`, `signed`, `sms-stop`, …).
+    pub withdrawals: Vec<(i64, Vec<String>, String)>,
     /// Status at export.
     pub status: String,
     /// The events, as (time, kind).
@@ -151,6 +151,10 @@ pub struct ProofReport {
 
 fn bad(why: &str) -> VerifyError {
     VerifyError::BadProof(why.to_string())
+}
+
+fn text<'a>(data: &'a serde_json::Value, key: &str) -> Option<&'a str> {
+    data.get(key).and_then(|v| v.as_str())
 }
 
 /// Checks a bundle against `jwks` (the verifier's published key set, fetched by the
@@ -236,13 +240,15 @@ pub fn verify_bundle(b: &ProofBundle, jwks: Option<&Jwks>) -> Result<ProofReport
     let mut confirmed = None;
     for e in &b.events {
         match e.kind.as_str() {
-            "confirmed" => confirmed = Some(e.at),
+            // A confirmation event without `by` is by link (the only way before SMS).
+            "confirmed" => confirmed = Some((e.at, text(&e.data, "by").unwrap_or("link").to_string())),
             "withdrawn" => withdrawals.push((
                 e.at,
                 e.data
                     .get("purposes")
                     .and_then(|p| p.as_array())
                     .map_or(Vec::new(), |p| p.iter().filter_map(|x| x.as_str()).map(str::to_string).collect()),
+                text(&e.data, "source").unwrap_or("unknown").to_string(),
             )),
             _ => {}
         }

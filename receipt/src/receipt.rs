@@ -18,7 +18,7 @@ use crate::b64;
 use crate::contact::{Email, PhoneE164};
 use crate::error::VerifyError;
 use crate::jws::{self, Header};
-use crate::notice::Notice;
+use crate::notice::{Channel, Notice};
 
 /// `typ` of a receipt's protected header.
 pub const RECEIPT_TYP: &str = "consent-receipt+jwt";
@@ -312,6 +312,30 @@ impl VerifiedReceipt {
         if self.claims.granted().next().is_some() && !e.trusted_gesture {
             return Err(VerifyError::UntrustedGesture);
         }
+        self.check_addresses(notice)
+    }
+
+    /// Rule 8 (addresses): every granted purpose's channel has an address in `contact`.
+    /// A guardian's receipt approves the child's grants, which go to the child's
+    /// addresses: it carries only the guardian's own e-mail and is not held to this.
+    pub fn check_addresses(&self, notice: &Notice) -> Result<(), VerifyError> {
+        if self.claims.guardian_for.is_some() {
+            return Ok(());
+        }
+        for id in self.claims.granted() {
+            let Some(purpose) = notice.purpose(id) else { continue };
+            for channel in &purpose.channels {
+                let (present, what) = match channel {
+                    Channel::Email => (self.email.is_some(), "an e-mail address"),
+                    Channel::Sms => (self.phone.is_some(), "a phone number"),
+                };
+                if !present {
+                    return Err(VerifyError::MissingAddress(alloc::format!(
+                        "purpose {id} is granted on a channel that needs {what} in contact"
+                    )));
+                }
+            }
+        }
         Ok(())
     }
 
@@ -524,6 +548,18 @@ pub(crate) mod tests {
         c.evidence.initially_unchecked = false;
         c.decisions.iter_mut().for_each(|d| d.granted = false);
         assert_eq!(verified(&c).unwrap().check_decisions(&n), Err(VerifyError::Preticked));
+    }
+
+    #[test]
+    fn a_grant_on_a_channel_without_an_address_is_refused() {
+        let mut n = sample();
+        n.purposes[0].channels = alloc::vec![Channel::Sms];
+        let c = claims_for(&n);
+        let r = verified(&c).unwrap();
+        assert!(matches!(r.check_decisions(&n), Err(VerifyError::MissingAddress(_))));
+        let mut c = claims_for(&n);
+        c.contact.phone = Some("+33612345678".into());
+        verified(&c).unwrap().check_decisions(&n).unwrap();
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod browser;
 pub mod db;
 pub mod fixtures;
 pub mod process;
+pub mod smsc;
 pub mod smtp;
 
 use anyhow::Context;

@@ -13,6 +13,10 @@ use serde::Deserialize;
 
 use crate::domain::Origin;
 
+mod sms;
+
+pub use sms::{SmsConfig, SmsSettings, SmsTransport};
+
 /// A secret string (password, key material): never printed, wiped on drop.
 #[derive(Clone, Default, Deserialize)]
 #[serde(transparent)]
@@ -170,11 +174,15 @@ pub struct Settings {
     /// SMTP password (prefer the environment variable to the flag)
     #[arg(long, env = "CONSENT_SMTP_PASSWORD", hide_env_values = true)]
     pub smtp_password: Option<SecretString>,
+    /// SMS: the transport and its settings (the `[sms]` table of the config file).
+    #[command(flatten)]
+    #[serde(default)]
+    pub sms: SmsSettings,
 }
 
 macro_rules! prefer {
     ($a:expr, $b:expr, $($field:ident),+) => {
-        Settings { $($field: $a.$field.or($b.$field)),+, allowed_origins: if $a.allowed_origins.is_empty() { $b.allowed_origins } else { $a.allowed_origins } }
+        Settings { $($field: $a.$field.or($b.$field)),+, sms: $a.sms.or($b.sms), allowed_origins: if $a.allowed_origins.is_empty() { $b.allowed_origins } else { $a.allowed_origins } }
     };
 }
 
@@ -264,6 +272,8 @@ pub struct Config {
     pub request_timeout: Duration,
     /// Mail.
     pub mail: MailConfig,
+    /// SMS.
+    pub sms: SmsConfig,
 }
 
 /// Largest request body accepted.
@@ -326,6 +336,7 @@ impl Config {
         if mail.transport == MailTransport::Smtp && mail.smtp_host.is_none() {
             bail!("--mail-transport smtp needs --smtp-host (or CONSENT_SMTP_HOST)");
         }
+        let sms = SmsConfig::resolve(s.sms, &data_dir)?;
         Ok(Config {
             addr,
             public_url,
@@ -341,6 +352,7 @@ impl Config {
             clock_skew: s.clock_skew.map_or(Duration::from_secs(300), |d| d.0),
             request_timeout: s.request_timeout.map_or(Duration::from_secs(10), |d| d.0),
             mail,
+            sms,
         })
     }
 }

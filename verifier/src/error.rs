@@ -84,6 +84,12 @@ codes! {
     /// No or a wrong admin key.
     Unauthorized = "unauthorized", 401, "API key required",
         "The admin API needs `Authorization: Bearer cwk_…` with a live key made by `consent-verifier admin create-key`.";
+    /// A wrong SMS code, or one tried too often.
+    BadCode = "bad-code", 422, "Wrong code",
+        "The code is not the 6-digit code the SMS gave for this sign-up, or it was tried wrongly too often (5 times), after which it no longer works. Open the link in the SMS, or reply OUI, to confirm instead.";
+    /// An inbound SMS whose signature does not hold.
+    BadInboundSignature = "bad-inbound-signature", 401, "Unsigned inbound message",
+        "POST /v1/sms/inbound needs X-Consent-Timestamp (Unix seconds, within 5 minutes) and X-Consent-Signature, the base64url HMAC-SHA256 of `<timestamp>.<body>` under the key given with --sms-inbound-secret.";
     /// A revoked admin key.
     RevokedKey = "revoked-key", 403, "API key revoked",
         "This API key was revoked with `consent-verifier admin revoke-key`. Make a new one with `admin create-key`.";

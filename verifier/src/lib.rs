@@ -13,7 +13,8 @@
 //!   group-commit [`store::Writer`], one file per life-cycle transition.
 //!
 //! Beside them: [`domain`] (statuses, event kinds, identifiers shared by all layers),
-//! [`mail`] (composing and sending messages, the outbox worker), [`notices`] (the site
+//! [`mail`] (composing and sending mail, the outbox worker of every channel), [`sms`]
+//! (composing SMS, their transports, inbound STOP and OUI), [`notices`] (the site
 //! owner's notice files), [`nonce`] and [`keys`] (the verifier's secrets), [`config`],
 //! [`startup`] ([`Application`]) and [`cli`].
 
@@ -30,6 +31,7 @@ pub mod mail;
 pub mod nonce;
 pub mod notices;
 pub mod routes;
+pub mod sms;
 pub mod startup;
 pub mod state;
 pub mod store;

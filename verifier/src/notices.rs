@@ -42,6 +42,43 @@ pub struct NoticeFile {
     pub text: BTreeMap<String, NoticeText>,
     /// Purposes.
     pub purposes: Vec<PurposeFile>,
+    /// How SMS name their sender and offer the way out; required when a purpose uses SMS.
+    #[serde(default)]
+    pub sms: Option<SmsIdentity>,
+}
+
+/// The `[sms]` section: every SMS names its sender and ends with "STOP au <number>"
+/// (L34-5 CPCE: the identity of the advertiser and a free way to object in every message).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmsIdentity {
+    /// The name every SMS starts with, e.g. `Atelier Lumière`.
+    pub sender: String,
+    /// What the phone shows as the sender: up to 11 letters and digits, or a short code.
+    pub sender_id: String,
+    /// The free number that takes STOP (in France a short code such as `36111`).
+    pub stop_number: String,
+}
+
+impl SmsIdentity {
+    fn check(&self) -> anyhow::Result<()> {
+        let id = &self.sender_id;
+        let numeric = !id.is_empty() && id.len() <= 15 && id.bytes().all(|b| b.is_ascii_digit());
+        let alphanumeric = !id.is_empty() && id.len() <= 11 && id.bytes().all(|b| b.is_ascii_alphanumeric());
+        if !(numeric || alphanumeric) {
+            bail!("[sms] sender_id must be 1 to 11 ASCII letters and digits, or a number of at most 15 digits");
+        }
+        if self.sender.trim().is_empty() || self.sender.chars().count() > 40 {
+            bail!("[sms] sender must name the advertiser in 1 to 40 characters");
+        }
+        if self.stop_number.is_empty()
+            || self.stop_number.len() > 15
+            || !self.stop_number.bytes().all(|b| b.is_ascii_digit())
+        {
+            bail!("[sms] stop_number must be the digits of the number that takes STOP");
+        }
+        Ok(())
+    }
 }
 
 fn yes() -> bool {
@@ -111,6 +148,8 @@ pub struct NoticeEntry {
     pub origins: Vec<Origin>,
     /// Retention in days.
     pub retention_days: u32,
+    /// Sender and STOP number of its SMS, when a purpose uses SMS.
+    pub sms: Option<SmsIdentity>,
 }
 
 impl NoticeEntry {
@@ -149,6 +188,14 @@ impl NoticeFile {
         };
         if self.purposes.is_empty() || self.purposes.len() > consent_receipt::receipt::MAX_PURPOSES {
             bail!("a notice needs 1 to 32 purposes");
+        }
+        let uses_sms = self.purposes.iter().any(|p| p.channels.contains(&Channel::Sms));
+        match &self.sms {
+            Some(sms) => sms.check()?,
+            None if uses_sms => {
+                bail!("a purpose uses SMS: add an [sms] section with sender, sender_id and stop_number")
+            }
+            None => {}
         }
         if !self.text.contains_key(&self.default_lang) {
             bail!("default_lang `{}` has no [text.{}] section", self.default_lang, self.default_lang);
@@ -213,6 +260,7 @@ impl NoticeFile {
             langs,
             origins,
             retention_days: self.retention_days,
+            sms: self.sms,
         })
     }
 }
@@ -319,6 +367,22 @@ mod tests {
         file.text.get_mut("en").unwrap().complaint = " ".into();
         let err = format!("{:#}", file.compile().unwrap_err());
         assert!(err.contains("complaint"), "{err}");
+    }
+
+    #[test]
+    fn a_purpose_with_two_channels_is_refused_naming_it() {
+        let mut file = demo();
+        file.purposes[0].channels = vec![Channel::Email, Channel::Sms];
+        let err = format!("{:#}", file.compile().unwrap_err());
+        assert!(err.contains("exactly one channel"), "{err}");
+    }
+
+    #[test]
+    fn an_sms_purpose_needs_the_sms_section() {
+        let mut file = demo();
+        file.sms = None;
+        let err = format!("{:#}", file.compile().unwrap_err());
+        assert!(err.contains("[sms]"), "{err}");
     }
 
     #[test]

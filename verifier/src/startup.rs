@@ -25,6 +25,8 @@ pub struct Application {
     state: AppState,
     writer_task: WriterTask,
     transport: Transport,
+    sms: crate::sms::Transport,
+    inbound: tokio::sync::mpsc::Receiver<crate::sms::Inbound>,
 }
 
 impl Application {
@@ -54,6 +56,9 @@ impl Application {
             config.allowed_origins.iter().map(|o| o.as_str().to_string()).collect();
         global_origins.insert(config.public_origin.as_str().to_string());
         let transport = Transport::from_config(&config.mail)?;
+        // SMS the SMS centre delivers (STOP, OUI) queue here for the consent layer.
+        let (inbound_tx, inbound) = tokio::sync::mpsc::channel(256);
+        let sms = crate::sms::Transport::from_config(&config.sms, inbound_tx)?;
         let listener = TcpListener::bind(config.addr)
             .await
             .with_context(|| format!("listening on {} (is another process using it? set --addr)", config.addr))?;
@@ -66,9 +71,10 @@ impl Application {
             clock,
             global_origins,
             mail_wake: Arc::new(tokio::sync::Notify::new()),
+            sms_wake: Arc::new(tokio::sync::Notify::new()),
             config,
         });
-        Ok(Application { listener, state, writer_task, transport })
+        Ok(Application { listener, state, writer_task, transport, sms, inbound })
     }
 
     /// The bound port (useful with port 0).
@@ -114,7 +120,7 @@ impl Application {
 
     /// Serves until `shutdown` completes, then drains.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        let Application { listener, state, writer_task, transport } = self;
+        let Application { listener, state, writer_task, transport, sms, inbound } = self;
         if let Some(hint) = &state.config.www_hint {
             tracing::warn!("{hint}");
         }
@@ -127,6 +133,16 @@ impl Application {
             state.mail_wake.clone(),
             stopped.clone(),
         ));
+        // One worker per channel: a slow SMS provider never holds up mail.
+        let texter = tokio::spawn(crate::mail::worker::run(
+            state.store.clone(),
+            state.writer.clone(),
+            sms,
+            state.clock.clone(),
+            state.sms_wake.clone(),
+            stopped.clone(),
+        ));
+        let listener_of_sms = tokio::spawn(receive_sms(state.clone(), inbound, stopped.clone()));
         let purger = tokio::spawn(crate::consent::retention::run(state.clone(), stopped.clone()));
         let checkpointer = tokio::spawn(crate::consent::proof::run(state.clone(), stopped));
         let app = router(state.clone());
@@ -135,12 +151,35 @@ impl Application {
         // writer commits what is queued, then the pool closes.
         let _ = stop.send(true);
         let _ = mailer.await;
+        let _ = texter.await;
+        let _ = listener_of_sms.await;
         let _ = purger.await;
         let _ = checkpointer.await;
         writer_task.finish().await;
         state.store.close().await;
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+/// Acts on the SMS the transport received, one at a time, until `stop`.
+async fn receive_sms(
+    state: AppState,
+    mut inbound: tokio::sync::mpsc::Receiver<crate::sms::Inbound>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            got = inbound.recv() => match got {
+                Some(sms) => {
+                    if let Err(e) = crate::consent::sms::inbound(&state, &sms).await {
+                        tracing::warn!(code = e.code().info().code, "an inbound SMS could not be handled");
+                    }
+                }
+                None => break,
+            },
+            _ = stop.changed() => break,
+        }
     }
 }
 

@@ -36,6 +36,8 @@ pub struct Inner {
     pub global_origins: HashSet<String>,
     /// Wakes the mail worker when a mail is queued.
     pub mail_wake: Arc<tokio::sync::Notify>,
+    /// Wakes the SMS worker when an SMS is queued.
+    pub sms_wake: Arc<tokio::sync::Notify>,
 }
 
 impl Deref for AppState {
@@ -49,6 +51,12 @@ impl AppState {
     /// Wraps the parts.
     pub fn new(inner: Inner) -> AppState {
         AppState(Arc::new(inner))
+    }
+
+    /// Wakes the workers of both channels: something was queued.
+    pub fn wake_senders(&self) {
+        self.mail_wake.notify_one();
+        self.sms_wake.notify_one();
     }
 
     /// The current key ring.

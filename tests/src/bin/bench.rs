@@ -9,6 +9,9 @@
 //!    from the scheduled send time so a stalled server cannot hide its queue); and the
 //!    server's peak RSS.
 
+#[path = "bench/sms.rs"]
+mod sms;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -57,6 +60,7 @@ fn main() -> anyhow::Result<()> {
     // Both store sizes start with an empty outbox, and the chain stays still while filling.
     let sqlite_mails = rt.block_on(drain_outbox(&sqlite))?;
     drop(verifier);
+    let sms_rate = rt.block_on(sms::backlog_rate(keys.path()))?;
     // The browser must reach the verifier at the URL it announces, so the widget figures
     // come from a verifier of its own.
     let w = {
@@ -121,6 +125,9 @@ fn main() -> anyhow::Result<()> {
         "double opt-in mails over SMTP (backlog drain)  : {sqlite_mails:.0}/s from 1 verifier on SQLite{}; {} received in all",
         pg.as_ref().map(|p| format!(", {:.0}/s from 2 replicas on PostgreSQL", p.mails)).unwrap_or_default(),
         sink.messages().len()
+    );
+    println!(
+        "double opt-in SMS over SMPP (backlog drain)   : {sms_rate:.0}/s from 1 verifier on SQLite, to a test SMS centre"
     );
     match std::env::var("WIDGET_GZIP_BYTES").ok().and_then(|v| v.parse::<f64>().ok()) {
         Some(bytes) => println!(

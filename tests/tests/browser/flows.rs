@@ -45,7 +45,7 @@ async fn a_real_click_and_submit_records_a_trusted_grant() {
     assert_eq!(c.contact.email.as_deref(), Some("alice@example.org"));
     assert_eq!(
         c.decisions.iter().map(|d| (d.purpose.as_str(), d.granted)).collect::<Vec<_>>(),
-        [("newsletter-email", true), ("partner-sharing", false)]
+        [("newsletter-email", true), ("partner-sharing", false), ("offers-sms", false)]
     );
     assert_eq!(c.evidence.page, format!("{}/en/", site.verifier.base), "origin and path only");
     assert!(!c.age.minor);
@@ -190,13 +190,13 @@ async fn keyboard_only_ticking_works_and_counts_as_a_gesture() {
     assert_eq!(active().await, "cw-1-p0");
     site.browser.client.active_element().await.unwrap().send_keys(" ").await.unwrap();
     assert_eq!(site.js("return document.getElementById('cw-1-p0').checked").await, true);
-    // Tab past the second box, the notice link and the details summary to the button.
+    // Tab past the second and third boxes, the notice link and the details summary to the button.
     let mut stops = Vec::new();
     while site.js("return document.activeElement.tagName").await != "BUTTON" && stops.len() < 8 {
         site.browser.client.active_element().await.unwrap().send_keys(&keys(Key::Tab)).await.unwrap();
         stops.push(site.js("return document.activeElement.id || document.activeElement.tagName").await);
     }
-    assert_eq!(stops, ["cw-1-p1", "A", "SUMMARY", "BUTTON"].map(serde_json::Value::from), "tab order");
+    assert_eq!(stops, ["cw-1-p1", "cw-1-p2", "A", "SUMMARY", "BUTTON"].map(serde_json::Value::from), "tab order");
     site.browser.client.active_element().await.unwrap().send_keys(&keys(Key::Enter)).await.unwrap();
     site.browser.wait_until("!document.getElementById('result').hidden", WAIT).await.unwrap();
 

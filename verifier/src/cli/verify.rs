@@ -205,12 +205,12 @@ fn verify_proof(bundle: &consent_receipt::ProofBundle, jwks: Option<&Jwks>) -> E
             None => println!("  minor:   no parent's agreement"),
         }
     }
-    match report.confirmed {
-        Some(t) => println!("  double opt-in confirmed at {}", rfc3339(t)),
+    match &report.confirmed {
+        Some((t, by)) => println!("  double opt-in confirmed at {} ({})", rfc3339(*t), confirmed_by(by)),
         None => println!("  double opt-in not confirmed"),
     }
-    for (t, purposes) in &report.withdrawals {
-        println!("  WITHDRAWN at {}: {}", rfc3339(*t), purposes.join(", "));
+    for (t, purposes, source) in &report.withdrawals {
+        println!("  WITHDRAWN at {}: {} ({})", rfc3339(*t), purposes.join(", "), withdrawn_by(source));
     }
     println!("  status at export: {}", report.status);
     println!(
@@ -234,6 +234,26 @@ fn verify_proof(bundle: &consent_receipt::ProofBundle, jwks: Option<&Jwks>) -> E
         println!("  (checked against the key set inside the bundle; give --jwks <url> to check who signed)");
     }
     ExitCode::SUCCESS
+}
+
+fn confirmed_by(by: &str) -> &str {
+    match by {
+        "link" => "by the link",
+        "code" => "by the code sent by SMS",
+        "reply" => "by an SMS reply OUI/YES",
+        other => other,
+    }
+}
+
+fn withdrawn_by(source: &str) -> &str {
+    match source {
+        "sms-stop" => "STOP by SMS",
+        "one-click" => "one-click unsubscribe",
+        "page" => "the unsubscribe page",
+        "signed" => "signed in the browser",
+        "declined" => "\"no thanks\" on the confirmation page",
+        other => other,
+    }
 }
 
 fn is_seal(compact: &str) -> bool {

@@ -3,10 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use consent_receipt::{SealClaims, VerifyError, b64};
+use consent_receipt::{Channel, SealClaims, VerifyError, b64};
 
 use super::messages::Outgoing;
-use super::tokens::contact_hash;
+use super::tokens::{contact_hash, phone_hash};
 use super::verify::{Checked, check_receipt};
 use crate::domain::{EventKind, LeadStatus};
 use crate::error::{ApiError, Code};
@@ -67,20 +67,27 @@ pub async fn accept(
     .sign(keys.active());
     let granted: Vec<String> = c.granted().map(str::to_string).collect();
     let email = checked.receipt.email();
+    let phone = checked.phone.as_ref().map(|p| p.as_str());
     let mut out = Outgoing::new(state, &checked.notice);
     if status != LeadStatus::Refused {
         let unsubscribe = out.unsubscribe_token()?;
+        let on =
+            |channel| granted.iter().any(|id| checked.notice.purpose(id).and_then(|p| p.channel()) == Some(channel));
         match (status, email, checked.receipt.guardian()) {
-            (LeadStatus::PendingConfirmation, Some(to), _) => {
-                out.confirmation(to.as_str(), &granted, &unsubscribe, now)?;
+            (LeadStatus::PendingConfirmation, _, _) => {
+                // Rule 8 saw to it that each granted channel has its address.
+                if let (true, Some(to)) = (on(Channel::Email), email) {
+                    out.confirmation(to.as_str(), &granted, &unsubscribe, now)?;
+                }
+                if let (true, Some(to)) = (on(Channel::Sms), phone) {
+                    out.sms_confirmation(&lead_id, to, now)?;
+                }
             }
             (LeadStatus::AwaitingGuardian, Some(child), Some(guardian)) => {
                 out.guardian_request(guardian.as_str(), child.as_str(), &granted, &unsubscribe, now)?;
             }
-            (LeadStatus::PendingConfirmation | LeadStatus::AwaitingGuardian, _, _) => {
-                tracing::warn!(
-                    "a lead waits for a mail but has no e-mail address to send it to (SMS is not implemented)"
-                );
+            (LeadStatus::AwaitingGuardian, _, _) => {
+                tracing::warn!("a minor's lead without an e-mail address cannot name itself to the guardian");
             }
             _ => {}
         }
@@ -98,7 +105,7 @@ pub async fn accept(
         receipt_sha256: receipt_sha256.clone(),
         seal: seal.clone(),
         email: email.map(|e| e.as_str().to_string()),
-        phone: checked.receipt.phone().map(|p| p.as_str().to_string()),
+        phone: phone.map(str::to_string),
         minor: c.age.minor,
         guardian_email: checked.receipt.guardian().map(|g| g.as_str().to_string()),
         granted: granted.clone(),
@@ -109,6 +116,7 @@ pub async fn accept(
         created_at: now,
         signed_at: c.iat,
         contact_hash: email.map(|e| contact_hash(state, e)),
+        phone_hash: phone.map(|p| phone_hash(state, p)),
         tokens,
         mails,
         events: vec![(
@@ -126,7 +134,7 @@ pub async fn accept(
     match state.writer.accept(lead).await? {
         AcceptOutcome::Accepted => {
             if queued_mail {
-                state.mail_wake.notify_one();
+                state.wake_senders();
             }
             tracing::info!(lead = %lead_id, %status, "lead accepted");
             Ok(Accepted { lead_id, status, seal })

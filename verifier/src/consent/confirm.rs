@@ -2,11 +2,13 @@
 //! scanners follow links); the page's button confirms; an expired link can ask for a new
 //! message; "no thanks" on the same page withdraws as easily.
 
+use consent_receipt::Channel;
+
 use super::messages::Outgoing;
 use super::tokens::{link, new_token, token_hash};
 use super::withdraw::{self, Withdrawn};
 use super::{Answer, Link, judge, labels, settle, settled};
-use crate::domain::{LeadStatus, TokenPurpose, WithdrawalSource};
+use crate::domain::{ConfirmedBy, LeadStatus, TokenPurpose, WithdrawalSource};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::{Confirm, LifeOp, ResendConfirmation, TokenLead};
@@ -50,7 +52,8 @@ pub async fn confirm(state: &AppState, token: &str) -> Result<Answer<String>, Ap
         let (unsubscribe, row) = new_token(TokenPurpose::Unsubscribe, None)?;
         let op = Confirm {
             lead_id: t.lead_id.clone(),
-            token_hash: hash.clone(),
+            token: Some((hash.clone(), TokenPurpose::Confirm)),
+            by: ConfirmedBy::Link,
             from: LeadStatus::PendingConfirmation,
             to: LeadStatus::Active,
             unsubscribe: row,
@@ -72,13 +75,20 @@ pub async fn resend(state: &AppState, token: &str) -> Result<Answer<()>, ApiErro
             Ok(t) => t,
             Err(other) => return Ok(Some(Answer { lang, link: other })),
         };
-        let (Some(notice), Some(email)) = (state.notices.by_digest(&t.notice_digest), t.email.as_deref()) else {
+        let Some(notice) = state.notices.by_digest(&t.notice_digest) else {
             return Ok(Some(Answer { lang, link: Link::Unknown }));
         };
         let now = state.clock.now();
         let mut out = Outgoing::new(state, notice);
         let unsubscribe = out.unsubscribe_token()?;
-        out.confirmation(email, &t.granted, &unsubscribe, now)?;
+        let on_email = t.granted.iter().any(|id| notice.purpose(id).and_then(|p| p.channel()) == Some(Channel::Email));
+        // The new message goes where the first one went: the mail when e-mail purposes
+        // were asked for, else the SMS.
+        match (t.email.as_deref(), t.phone.as_deref()) {
+            (Some(email), _) if on_email => out.confirmation(email, &t.granted, &unsubscribe, now)?,
+            (_, Some(phone)) => out.sms_confirmation(&t.lead_id, phone, now)?,
+            _ => return Ok(Some(Answer { lang, link: Link::Unknown })),
+        }
         let Outgoing { mut mails, tokens, .. } = out;
         let Some(mail) = mails.pop() else { return Err(ApiError::internal(anyhow::anyhow!("no mail composed"))) };
         let op = ResendConfirmation {
@@ -89,7 +99,7 @@ pub async fn resend(state: &AppState, token: &str) -> Result<Answer<()>, ApiErro
             mail,
         };
         Ok(settled(state.writer.life(LifeOp::ResendConfirmation(op), now).await?).map(|_| {
-            state.mail_wake.notify_one();
+            state.wake_senders();
             Answer { lang: lang.clone(), link: Link::Ok(()) }
         }))
     })

@@ -144,7 +144,7 @@ pub async fn approve(state: &AppState, receipt: &str, token: &str, origin: Optio
         match settled(state.writer.life(LifeOp::Guardian(Box::new(op)), now).await?) {
             Some(LifeOutcome::Done { lead_id, status }) => {
                 if queued {
-                    state.mail_wake.notify_one();
+                    state.wake_senders();
                 }
                 tracing::info!(lead = %lead_id, %status, "guardian answered");
                 Ok(Some(Answered { lead_id, status, seal }))

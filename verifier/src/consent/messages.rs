@@ -3,7 +3,7 @@
 
 use consent_receipt::Notice;
 
-use super::tokens::{LINK_TTL_DAYS, LINK_TTL_SECS, link, new_token};
+use super::tokens::{LINK_TTL_DAYS, LINK_TTL_SECS, code_hash, link, new_code, new_short_token, new_token};
 use crate::domain::{MessageKind, OutgoingMail, TokenPurpose};
 use crate::error::ApiError;
 use crate::mail::{compose, render};
@@ -59,6 +59,31 @@ impl<'a> Outgoing<'a> {
         let child = render::mask_email(child);
         let words = render::guardian_request(self.notice, granted, &child, &approve, &page, LINK_TTL_DAYS);
         self.push(to, MessageKind::GuardianRequest, words, &approve, unsubscribe, row)
+    }
+
+    /// The SMS double opt-in: one SMS naming the sender, with a short link to the same
+    /// confirmation page as the mail, a 6-digit code, and the reply word; the link and the
+    /// code expire like the mail's link.
+    pub fn sms_confirmation(&mut self, lead_id: &str, to: &str, now: i64) -> Result<(), ApiError> {
+        let expires = Some(now + LINK_TTL_SECS);
+        let who = self
+            .state
+            .notices
+            .current(&self.notice.id)
+            .and_then(|e| e.sms.clone())
+            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("notice {} has no [sms] section", self.notice.id)))?;
+        let (token, row) = new_short_token(TokenPurpose::Confirm, expires)?;
+        let code = new_code()?;
+        let short = link(self.state, "c", &token);
+        let text =
+            crate::sms::render::confirmation(&self.notice.lang, &who, &short, &code).map_err(ApiError::internal)?;
+        let id = crate::keys::random_id().map_err(ApiError::internal)?;
+        self.mails.push(crate::sms::compose(id, &who.sender_id, to, MessageKind::Confirmation, text, &short));
+        self.tokens.push(row);
+        let code_row =
+            NewToken { hash: code_hash(self.state, lead_id, &code), purpose: TokenPurpose::Code, expires_at: expires };
+        self.tokens.push(code_row);
+        Ok(())
     }
 
     fn push(

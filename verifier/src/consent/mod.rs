@@ -10,7 +10,9 @@
 //! - [`withdraw`]: every way out (link, one-click, page, signed by the browser) and the
 //!   suppression that keeps a withdrawal in force;
 //! - [`retention`]: the purge of leads past their retention period;
-//! - [`permissions`]: "may we contact this person for this purpose now?";
+//! - [`sms`]: the SMS code, and inbound SMS (STOP withdraws, OUI confirms);
+//! - [`permissions`]: "may we contact this person for this purpose now?", with the
+//!   [`quiet`] hours of SMS;
 //! - [`proof`]: checkpoints of the event chain and proof bundles;
 //! - [`access`]: admin API keys; [`audit`]: the event chain recomputed;
 //! - [`messages`] composes what goes out; [`tokens`] makes links and keyed hashes.
@@ -23,7 +25,9 @@ pub mod guardian;
 pub mod messages;
 pub mod permissions;
 pub mod proof;
+pub mod quiet;
 pub mod retention;
+pub mod sms;
 pub mod tokens;
 pub mod verify;
 pub mod withdraw;
@@ -105,7 +109,7 @@ fn judge(
 
 /// How many times a decision is made again when the state it was made on changed before
 /// it could be written (two clicks at once, say).
-const ATTEMPTS: usize = 4;
+pub(crate) const ATTEMPTS: usize = 4;
 
 /// Runs `decide_and_write` until the store accepts the decision (its guard held), at most
 /// [`ATTEMPTS`] times. `Ok(None)` from its future means "the store said stale".

@@ -1,11 +1,13 @@
 //! "May we contact this person for this purpose on this channel now?": what a marketer
 //! asks before each send. Yes only with an active consent that names the purpose and the
-//! channel, and never while a withdrawal of that purpose is in force.
+//! channel, and never while a withdrawal of that purpose is in force. For SMS the answer
+//! also says whether a marketing SMS may go out now, and from when ([`super::quiet`]).
 
 use consent_receipt::{Channel, Email, LegalBasis};
 
-use super::tokens::contact_hash;
-use crate::domain::Ident;
+use super::quiet::{self, Window};
+use super::tokens::{contact_hash, phone_hash};
+use crate::domain::{Ident, Phone};
 use crate::state::AppState;
 use crate::store::StoreError;
 
@@ -18,6 +20,18 @@ pub struct Permission {
     pub reason: &'static str,
     /// The consent found, if any.
     pub grant: Option<Grant>,
+    /// For SMS: the quiet hours of the consent's jurisdiction at this moment (`None` when
+    /// no rule is known there, or for e-mail).
+    pub quiet: Option<Window>,
+}
+
+/// Whom the question is about.
+#[derive(Debug, Clone, Copy)]
+pub enum Who<'a> {
+    /// An e-mail address.
+    Email(&'a Email),
+    /// A phone number.
+    Phone(&'a Phone),
 }
 
 /// The consent a permission rests on.
@@ -38,14 +52,17 @@ pub struct Grant {
 /// The reason when nothing covers the question.
 pub const NO_CONSENT: &str = "no active consent for this purpose and channel";
 
-/// Answers for `email`, `purpose` and `channel`.
+/// Answers for `who`, `purpose` and `channel`.
 pub async fn may_contact(
     state: &AppState,
-    email: &Email,
+    who: Who<'_>,
     purpose: &Ident,
     channel: Channel,
 ) -> Result<Permission, StoreError> {
-    let hash = contact_hash(state, email);
+    let hash = match who {
+        Who::Email(e) => contact_hash(state, e),
+        Who::Phone(p) => phone_hash(state, p.as_str()),
+    };
     let withdrawn = state.store.suppressed_since(&hash, purpose).await?.is_some();
     for lead in state.store.active_leads_granting(&hash, purpose).await? {
         let Some(notice) = state.notices.by_digest(&lead.notice_digest) else { continue };
@@ -58,7 +75,12 @@ pub async fn may_contact(
             since: lead.created_at,
         };
         let reason = if withdrawn { "withdrawn" } else { "consent" };
-        return Ok(Permission { allowed: !withdrawn, reason, grant: Some(grant) });
+        let quiet = match channel {
+            Channel::Sms => quiet::rule(&notice.jurisdiction).and_then(|r| quiet::window(&r, state.clock.now())),
+            Channel::Email => None,
+        };
+        return Ok(Permission { allowed: !withdrawn, reason, grant: Some(grant), quiet });
     }
-    Ok(Permission { allowed: false, reason: if withdrawn { "withdrawn" } else { NO_CONSENT }, grant: None })
+    let reason = if withdrawn { "withdrawn" } else { NO_CONSENT };
+    Ok(Permission { allowed: false, reason, grant: None, quiet: None })
 }

@@ -3,8 +3,9 @@
 
 use std::sync::Arc;
 
-use consent_receipt::{Notice, VerifiedReceipt, VerifyError};
+use consent_receipt::{Channel, Notice, VerifiedReceipt, VerifyError};
 
+use crate::domain::Phone;
 use crate::state::AppState;
 
 /// A receipt that passed rules 1–9.
@@ -16,6 +17,8 @@ pub struct Checked {
     pub notice: Arc<Notice>,
     /// When its nonce was issued.
     pub nonce_issued_at: i64,
+    /// The contact's phone number, checked against the numbering plan, in E.164.
+    pub phone: Option<Phone>,
 }
 
 /// Applies rules 1–9 to a compact receipt. `request_origin` is the request's `Origin`
@@ -45,5 +48,9 @@ pub fn check_receipt(state: &AppState, compact: &str, request_origin: Option<&st
     receipt.check_decisions(&notice)?;
     // Rule 9: the notice's age rule; a minor names a guardian.
     receipt.check_age(&notice)?;
-    Ok(Checked { receipt, notice, nonce_issued_at })
+    // Rule 3 (contact) against the numbering plan: a number in use, a mobile one when an
+    // SMS purpose is granted. Only its E.164 form is kept.
+    let sms = c.granted().any(|id| notice.purpose(id).and_then(|p| p.channel()) == Some(Channel::Sms));
+    let phone = receipt.phone().map(|p| Phone::check(p, sms)).transpose()?;
+    Ok(Checked { receipt, notice, nonce_issued_at, phone })
 }

@@ -9,7 +9,7 @@
 //! keyed hash) for every purpose withdrawn, so that a receipt signed before the
 //! withdrawal can never undo it.
 
-use consent_receipt::{VerifyError, b64, verify_withdrawal};
+use consent_receipt::{Channel, Notice, VerifyError, b64, verify_withdrawal};
 
 use super::tokens::token_hash;
 use super::{Answer, Link, judge, labels, settle};
@@ -28,15 +28,19 @@ pub struct Withdrawn {
 }
 
 /// What withdrawing `requested` (every purpose when `None`) changes for a lead in
-/// `status` that grants `granted`. `withdrawn` is empty when nothing requested is granted.
+/// `status` that grants `granted` under `notice`. `withdrawn` is empty when nothing
+/// requested is granted.
 pub fn plan(
     lead_id: &str,
     status: LeadStatus,
     granted: &[String],
     requested: Option<&[String]>,
     source: WithdrawalSource,
+    notice: Option<&Notice>,
 ) -> Withdraw {
     let withdrawn: Vec<String> = granted.iter().filter(|g| requested.is_none_or(|r| r.contains(g))).cloned().collect();
+    let on_sms = |id: &String| notice.and_then(|n| n.purpose(id)).and_then(|p| p.channel()) == Some(Channel::Sms);
+    let sms_purposes = withdrawn.iter().filter(|p| on_sms(p)).cloned().collect();
     let nothing_left = !withdrawn.is_empty() && withdrawn.len() == granted.len();
     Withdraw {
         lead_id: lead_id.to_string(),
@@ -44,6 +48,7 @@ pub fn plan(
         expect_granted: granted.to_vec(),
         next: if nothing_left { LeadStatus::Withdrawn } else { status },
         withdrawn,
+        sms_purposes,
         source,
         signed_jti: None,
         target: WithdrawTarget { cancel_pending: nothing_left, suppress: true },
@@ -51,7 +56,7 @@ pub fn plan(
 }
 
 /// Submits a plan; `None` when the lead changed since it was read.
-async fn write(state: &AppState, plan: Withdraw) -> Result<Option<Withdrawn>, ApiError> {
+pub(super) async fn write(state: &AppState, plan: Withdraw) -> Result<Option<Withdrawn>, ApiError> {
     if plan.withdrawn.is_empty() && plan.signed_jti.is_none() {
         // Already withdrawn: the same answer, no new event.
         return Ok(Some(Withdrawn { lead_id: plan.lead_id, status: plan.expect_status }));
@@ -81,7 +86,8 @@ pub async fn by_link(
             Ok(t) => t,
             Err(other) => return Ok(Some(Answer { lang, link: other })),
         };
-        let plan = plan(&t.lead_id, t.status, &t.granted, requested, source);
+        let notice = state.notices.by_digest(&t.notice_digest).map(|n| &**n);
+        let plan = plan(&t.lead_id, t.status, &t.granted, requested, source, notice);
         Ok(write(state, plan).await?.map(|done| {
             tracing::info!(lead = %done.lead_id, status = %done.status, %source, "withdrawn");
             Answer { lang: lang.clone(), link: Link::Ok(done) }
@@ -126,7 +132,9 @@ pub async fn signed(state: &AppState, compact: &str) -> Result<Withdrawn, ApiErr
                 "the withdrawal must be signed by the key that signed the receipt",
             ));
         }
-        let mut plan = plan(&lead.id, lead.status, &lead.granted, c.purposes.as_deref(), WithdrawalSource::Signed);
+        let notice = state.notices.by_digest(&lead.notice_digest).map(|n| &**n);
+        let mut plan =
+            plan(&lead.id, lead.status, &lead.granted, c.purposes.as_deref(), WithdrawalSource::Signed, notice);
         plan.signed_jti = Some(c.jti.clone());
         write(state, plan).await
     })
@@ -143,7 +151,7 @@ mod tests {
 
     #[test]
     fn withdrawing_everything_ends_the_lead_and_its_pending_links() {
-        let p = plan("l", LeadStatus::Active, &ids(&["a", "b"]), None, WithdrawalSource::Page);
+        let p = plan("l", LeadStatus::Active, &ids(&["a", "b"]), None, WithdrawalSource::Page, None);
         assert_eq!(p.withdrawn, ids(&["a", "b"]));
         assert_eq!(p.next, LeadStatus::Withdrawn);
         assert!(p.target.cancel_pending && p.target.suppress);
@@ -151,7 +159,8 @@ mod tests {
 
     #[test]
     fn withdrawing_one_purpose_keeps_the_others_and_the_status() {
-        let p = plan("l", LeadStatus::Active, &ids(&["a", "b"]), Some(&ids(&["b", "zz"])), WithdrawalSource::Page);
+        let p =
+            plan("l", LeadStatus::Active, &ids(&["a", "b"]), Some(&ids(&["b", "zz"])), WithdrawalSource::Page, None);
         assert_eq!(p.withdrawn, ids(&["b"]));
         assert_eq!(p.next, LeadStatus::Active);
         assert!(!p.target.cancel_pending);
@@ -159,7 +168,7 @@ mod tests {
 
     #[test]
     fn withdrawing_what_is_not_granted_changes_nothing() {
-        let p = plan("l", LeadStatus::Withdrawn, &[], None, WithdrawalSource::OneClick);
+        let p = plan("l", LeadStatus::Withdrawn, &[], None, WithdrawalSource::OneClick, None);
         assert!(p.withdrawn.is_empty());
         assert_eq!(p.next, LeadStatus::Withdrawn);
     }

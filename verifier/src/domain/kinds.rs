@@ -108,6 +108,8 @@ string_enum! {
         SuppressionLifted = "suppression_lifted",
         /// Retention ended: the lead's personal data was deleted.
         Purged = "purged",
+        /// An inbound SMS that asked for nothing we act on (recorded without its text).
+        InboundIgnored = "inbound_ignored",
     }
 }
 
@@ -120,6 +122,8 @@ string_enum! {
         Guardian = "guardian",
         /// The unsubscribe link (it keeps working).
         Unsubscribe = "unsubscribe",
+        /// The 6-digit code of the SMS double opt-in (its hash is keyed and bound to the lead).
+        Code = "code",
     }
 }
 
@@ -134,6 +138,20 @@ string_enum! {
         Signed = "signed",
         /// "No thanks" on the confirmation page.
         Declined = "declined",
+        /// STOP (or ARRET, UNSUBSCRIBE, …) sent by SMS from the lead's number.
+        SmsStop = "sms-stop",
+    }
+}
+
+string_enum! {
+    /// How a double opt-in was confirmed.
+    ConfirmedBy ("confirmation means") {
+        /// The link in the mail or in the SMS, then the page's button.
+        Link = "link",
+        /// The 6-digit code of the SMS.
+        Code = "code",
+        /// OUI or YES in reply to the SMS.
+        Reply = "reply",
     }
 }
 

@@ -5,7 +5,9 @@
 mod ids;
 mod kinds;
 mod message;
+mod phone;
 
 pub use ids::{Ident, NoticeId, Origin};
-pub use kinds::{EventKind, LeadStatus, MessageKind, TokenPurpose, UnknownValue, WithdrawalSource};
+pub use kinds::{ConfirmedBy, EventKind, LeadStatus, MessageKind, TokenPurpose, UnknownValue, WithdrawalSource};
 pub use message::OutgoingMail;
+pub use phone::Phone;

@@ -90,6 +90,9 @@ pub(super) const MESSAGES: Messages = Messages {
     guardian_mail_law: "The law of this service's country requires a holder of parental responsibility to consent together with a child under {age}. If you are that parent, you can read the full information and agree or refuse:",
     guardian_mail_button: "Agree or refuse",
     guardian_mail_nothing: "Nothing will be sent to your child without your agreement. This link is valid for {days} days and works once.",
+    sms_confirm: "{sender}: to get our offers by SMS, confirm at {link} or reply YES. Code: {code}.",
+    // French operators recognise this form of the opt-out; it stays in French for a French number.
+    sms_stop: "STOP au {stop}",
     errors_title: "Error types",
     errors_intro: "Every error the verifier returns is application/problem+json (RFC 9457) whose type is one of these pages and whose code is the last part.",
     errors_code: "code",

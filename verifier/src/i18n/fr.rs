@@ -90,6 +90,8 @@ pub(super) const MESSAGES: Messages = Messages {
     guardian_mail_law: "La loi française (art. 45 de la loi Informatique et Libertés) demande que le mineur de moins de {age} ans et un titulaire de l'autorité parentale consentent ensemble. Si vous êtes ce parent, vous pouvez lire l'information complète et donner ou refuser votre accord :",
     guardian_mail_button: "Donner ou refuser mon accord",
     guardian_mail_nothing: "Rien ne sera envoyé à votre enfant sans votre accord. Ce lien est valable {days} jours et ne sert qu'une fois.",
+    sms_confirm: "{sender} : pour recevoir nos offres par SMS, confirmez sur {link} ou répondez OUI. Code : {code}.",
+    sms_stop: "STOP au {stop}",
     errors_title: "Types d'erreur",
     errors_intro: "Chaque erreur renvoyée par le vérificateur est un application/problem+json (RFC 9457) dont le type est l'une de ces pages et dont le code est la dernière partie.",
     errors_code: "code",

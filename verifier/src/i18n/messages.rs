@@ -118,6 +118,10 @@ messages! {
     guardian_mail_law,
     guardian_mail_button,
     guardian_mail_nothing,
+    /// The double opt-in SMS (`{sender}`, `{link}`, `{code}`), and the STOP mention that
+    /// ends every SMS (`{stop}`).
+    sms_confirm,
+    sms_stop,
     /// The pages at /errors.
     errors_title,
     errors_intro,

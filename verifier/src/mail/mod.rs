@@ -56,6 +56,7 @@ pub fn compose(
     let message = String::from_utf8(message.formatted()).context("lettre produced non-ASCII")?;
     Ok(OutgoingMail {
         id,
+        channel: consent_receipt::Channel::Email,
         kind,
         message_id,
         from: from.to_string(),

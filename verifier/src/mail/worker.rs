@@ -1,13 +1,17 @@
-//! The outbox worker: claims due mails, sends them, marks them sent only once the server
-//! accepted them, and retries the others with exponential backoff.
+//! The outbox worker: claims due messages of one channel, sends them, marks them sent only
+//! once the provider accepted them, and retries the others with exponential backoff.
 //!
-//! Claims are leases on PostgreSQL, so replicas sharing a database never pick the same
-//! row (see [`crate::store::outbox`]). A mail the server accepted just before a crash may
-//! be sent again: delivery is at least once, never zero, and the Message-ID lets
-//! receivers drop the duplicate.
+//! One worker runs per channel, each with its own [`Sender`] (the mail transport, the SMS
+//! transport), so a slow SMS provider never holds up mail. Claims are leases on
+//! PostgreSQL, so replicas sharing a database never pick the same row (see
+//! [`crate::store::outbox`]). A message the provider accepted just before a crash may be
+//! sent again: delivery is at least once, never zero, and the stable message id (the
+//! Message-ID of a mail, the outbox id of an SMS) lets receivers drop the duplicate.
 
+use std::future::Future;
 use std::time::Duration;
 
+use consent_receipt::Channel;
 use tokio::sync::{Notify, watch};
 
 use super::{SendError, Transport};
@@ -24,16 +28,37 @@ const MAX_PERMANENT_ATTEMPTS: i64 = 3;
 /// Mails handed to the transport at once (an SMTP pool, or the outbox folder).
 const IN_FLIGHT: usize = 16;
 
+/// What a channel's worker hands its messages to: a mail transport, an SMS transport.
+pub trait Sender: Send + Sync + 'static {
+    /// The channel whose messages it sends.
+    fn channel(&self) -> Channel;
+    /// Sends one claimed message; `Ok` once the provider accepted it.
+    fn send(&self, message: &Claimed) -> impl Future<Output = Result<(), SendError>> + Send;
+    /// How many messages it takes at once.
+    fn in_flight(&self) -> usize {
+        IN_FLIGHT
+    }
+}
+
+impl Sender for Transport {
+    fn channel(&self) -> Channel {
+        Channel::Email
+    }
+    fn send(&self, message: &Claimed) -> impl Future<Output = Result<(), SendError>> + Send {
+        Transport::send(self, message)
+    }
+}
+
 /// Seconds to wait before attempt `n + 1`: 2, 4, 8, … capped at 10 minutes.
 pub fn backoff(attempts: i64) -> i64 {
     2i64.saturating_pow(attempts.clamp(1, 20) as u32).min(600)
 }
 
 /// Runs until `stop` turns true, then finishes the batch in hand.
-pub async fn run(
+pub async fn run<S: Sender>(
     store: Store,
     writer: Writer,
-    transport: Transport,
+    transport: S,
     clock: Clock,
     wake: std::sync::Arc<Notify>,
     mut stop: watch::Receiver<bool>,
@@ -42,7 +67,9 @@ pub async fn run(
         match send_due(&store, &writer, &transport, &clock).await {
             Ok(n) if n > 0 => continue,
             Ok(_) => {}
-            Err(e) => tracing::warn!(error = ?e, "the outbox could not be read; retrying"),
+            Err(e) => {
+                tracing::warn!(channel = ?transport.channel(), error = ?e, "the outbox could not be read; retrying")
+            }
         }
         tokio::select! {
             _ = wake.notified() => {}
@@ -55,32 +82,38 @@ pub async fn run(
     }
 }
 
-/// Claims and sends one batch of due mails; returns how many it claimed.
-pub async fn send_due(store: &Store, writer: &Writer, transport: &Transport, clock: &Clock) -> anyhow::Result<usize> {
+/// Claims and sends one batch of due messages of the sender's channel; returns how many
+/// it claimed.
+pub async fn send_due<S: Sender>(
+    store: &Store,
+    writer: &Writer,
+    transport: &S,
+    clock: &Clock,
+) -> anyhow::Result<usize> {
     use futures_util::{StreamExt, TryStreamExt};
-    let claimed = store.claim_due(clock.now(), LEASE_SECS, BATCH).await?;
+    let claimed = store.claim_due(transport.channel(), clock.now(), LEASE_SECS, BATCH).await?;
     let n = claimed.len();
     // Several at once: their "sent" marks then share one commit of the writer.
     futures_util::stream::iter(claimed)
         .map(|mail| deliver(store, writer, transport, clock, mail))
-        .buffer_unordered(IN_FLIGHT)
+        .buffer_unordered(transport.in_flight())
         .try_collect::<Vec<()>>()
         .await?;
     Ok(n)
 }
 
-/// Sends one mail, then marks it sent, or schedules its retry.
-async fn deliver(
+/// Sends one message, then marks it sent, or schedules its retry.
+async fn deliver<S: Sender>(
     store: &Store,
     writer: &Writer,
-    transport: &Transport,
+    transport: &S,
     clock: &Clock,
     mail: Claimed,
 ) -> anyhow::Result<()> {
     match transport.send(&mail).await {
         Ok(()) => {
             writer.life(LifeOp::MailSent { outbox_id: mail.id.clone() }, clock.now()).await?;
-            tracing::info!(kind = %mail.kind, outbox = %mail.id, "mail sent");
+            tracing::info!(channel = ?transport.channel(), kind = %mail.kind, outbox = %mail.id, "message sent");
         }
         Err(e) => {
             let attempts = mail.attempts + 1;
@@ -94,9 +127,9 @@ async fn deliver(
             };
             store.reschedule(&mail.id, &retry).await?;
             if give_up {
-                tracing::error!(kind = %mail.kind, outbox = %mail.id, error = %e, "mail refused for good");
+                tracing::error!(channel = ?transport.channel(), kind = %mail.kind, outbox = %mail.id, error = %e, "message refused for good");
             } else {
-                tracing::warn!(kind = %mail.kind, outbox = %mail.id, attempts, retry_in = backoff(attempts), error = %e, "mail not sent; will retry");
+                tracing::warn!(channel = ?transport.channel(), kind = %mail.kind, outbox = %mail.id, attempts, retry_in = backoff(attempts), error = %e, "message not sent; will retry");
             }
         }
     }

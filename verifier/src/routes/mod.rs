@@ -14,6 +14,7 @@ mod middleware;
 mod notice_page;
 mod notices;
 mod render;
+mod sms;
 mod unsubscribe;
 mod withdrawals;
 
@@ -53,6 +54,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/leads", post(leads::post_lead))
         .route("/v1/guardian-approvals", post(guardian::approve))
         .route("/v1/withdrawals", post(withdrawals::post))
+        .route("/v1/sms/confirmations", post(sms::confirm_code))
         .layer(cors)
         .layer(axum::middleware::from_fn(middleware::problems_readable_from_any_origin));
 
@@ -74,6 +76,10 @@ pub fn router(state: AppState) -> Router {
         .route("/confirm/{token}", get(confirm::page).post(confirm::confirm))
         .route("/confirm/{token}/resend", post(confirm::resend))
         .route("/confirm/{token}/decline", post(confirm::decline))
+        // The SMS's short link: the same page, the same button.
+        .route("/c/{token}", get(confirm::page).post(confirm::confirm))
+        // From an HTTP SMS gateway, signed; no CORS (servers call it).
+        .route("/v1/sms/inbound", post(sms::inbound))
         .route("/guardian/{token}", get(guardian::page))
         .route("/unsubscribe/{token}", get(unsubscribe::page).post(unsubscribe::withdraw))
         .route("/v1/unsubscribe/{token}", post(unsubscribe::one_click))

@@ -57,6 +57,8 @@ pub struct NewLead {
     pub signed_at: i64,
     /// Keyed hash of the normalised e-mail (suppression list, withdrawal by contact).
     pub contact_hash: Option<String>,
+    /// Keyed hash of the phone number, under the SMS channel's own key.
+    pub phone_hash: Option<String>,
     /// Events to append.
     pub events: Vec<(EventKind, serde_json::Value)>,
     /// Tokens its messages carry (hashes only).
@@ -80,11 +82,17 @@ pub enum AcceptOutcome {
 /// For each lead: blocked by a later withdrawal, or the withdrawals its fresh grant lifts.
 type Verdicts = Vec<Result<Vec<String>, ()>>;
 
+/// A lead's keyed contact hashes: its e-mail's and its phone's. Each channel has its own
+/// key, and a hash is suppressed only for purposes of its channel.
+fn hashes(lead: &NewLead) -> impl Iterator<Item = &str> {
+    lead.contact_hash.as_deref().into_iter().chain(lead.phone_hash.as_deref())
+}
+
 /// Withdrawals in force for the contacts of a batch, compared with each receipt's time.
 async fn suppression_verdicts(conn: &mut AnyConnection, leads: &[&NewLead]) -> Result<Verdicts, sqlx::Error> {
-    let hashes: Vec<&str> = leads.iter().filter_map(|l| l.contact_hash.as_deref()).collect();
+    let all: Vec<&str> = leads.iter().flat_map(|l| hashes(l)).collect();
     let mut found: HashMap<(String, String), Vec<(String, i64)>> = HashMap::new();
-    for chunk in hashes.chunks(256) {
+    for chunk in all.chunks(256) {
         let sql = format!(
             "SELECT contact_hash, notice_id, purpose, created_at FROM suppressions \
              WHERE lifted_at IS NULL AND contact_hash IN ({})",
@@ -104,14 +112,17 @@ async fn suppression_verdicts(conn: &mut AnyConnection, leads: &[&NewLead]) -> R
     Ok(leads
         .iter()
         .map(|lead| {
-            let Some(hash) = &lead.contact_hash else { return Ok(Vec::new()) };
-            let rows = found.get(&(hash.clone(), lead.notice_id.clone())).map_or(&[][..], Vec::as_slice);
             let mut lifts = Vec::new();
-            for (purpose, since) in rows.iter().filter(|(p, _)| lead.granted.contains(p)) {
-                if lead.signed_at <= *since {
-                    return Err(());
+            for hash in hashes(lead) {
+                let rows = found.get(&(hash.to_string(), lead.notice_id.clone())).map_or(&[][..], Vec::as_slice);
+                for (purpose, since) in rows.iter().filter(|(p, _)| lead.granted.contains(p)) {
+                    if lead.signed_at <= *since {
+                        return Err(());
+                    }
+                    if !lifts.contains(purpose) {
+                        lifts.push(purpose.clone());
+                    }
                 }
-                lifts.push(purpose.clone());
             }
             Ok(lifts)
         })
@@ -145,7 +156,7 @@ pub(super) async fn insert_leads(
     // A jti twice in one batch: only its first submission can be new.
     let mut seen = HashSet::new();
     let fresh: Vec<bool> = leads.iter().map(|l| seen.insert(l.jti.as_str())).collect();
-    let verdicts = if leads.iter().any(|l| l.contact_hash.is_some()) {
+    let verdicts = if leads.iter().any(|l| hashes(l).next().is_some()) {
         suppression_verdicts(conn, leads).await?
     } else {
         vec![Ok(Vec::new()); leads.len()]
@@ -196,7 +207,7 @@ pub(super) async fn insert_leads(
     Ok(outcomes)
 }
 
-const LEAD_COLUMNS: [&str; 22] = [
+const LEAD_COLUMNS: [&str; 23] = [
     "id",
     "jti",
     "notice_id",
@@ -219,6 +230,7 @@ const LEAD_COLUMNS: [&str; 22] = [
     "last_contact_at",
     "contact_hash",
     "last_event_hash",
+    "phone_hash",
 ];
 
 fn lead_row(l: &NewLead, last_event: String) -> Vec<Value> {
@@ -245,21 +257,24 @@ fn lead_row(l: &NewLead, last_event: String) -> Vec<Value> {
         l.created_at.into(),
         l.contact_hash.clone().into(),
         last_event.into(),
+        l.phone_hash.clone().into(),
     ]
 }
 
 /// Marks the suppressions a fresh grant lifts.
 async fn lift_suppressions(conn: &mut AnyConnection, lead: &NewLead, purposes: &[String]) -> Result<(), sqlx::Error> {
-    for p in purposes {
-        sqlx::query(
-            "UPDATE suppressions SET lifted_at = $1 WHERE contact_hash = $2 AND notice_id = $3 AND purpose = $4",
-        )
-        .bind(lead.created_at)
-        .bind(lead.contact_hash.clone())
-        .bind(&lead.notice_id)
-        .bind(p)
-        .execute(&mut *conn)
-        .await?;
+    for hash in hashes(lead) {
+        for p in purposes {
+            sqlx::query(
+                "UPDATE suppressions SET lifted_at = $1 WHERE contact_hash = $2 AND notice_id = $3 AND purpose = $4",
+            )
+            .bind(lead.created_at)
+            .bind(hash)
+            .bind(&lead.notice_id)
+            .bind(p)
+            .execute(&mut *conn)
+            .await?;
+        }
     }
     Ok(())
 }

@@ -235,7 +235,8 @@ impl Store {
     ) -> Result<Vec<PermissionLead>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, jti, notice_digest, created_at FROM leads \
-             WHERE contact_hash = $1 AND status = $2 AND granted LIKE $3 ORDER BY created_at DESC",
+             WHERE (contact_hash = $1 OR phone_hash = $1) AND status = $2 AND granted LIKE $3 \
+             ORDER BY created_at DESC",
         )
         .bind(contact_hash)
         .bind(LeadStatus::Active.as_str())
@@ -252,6 +253,14 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// Every lead of a phone number (by its keyed hash), oldest first: whom an inbound SMS
+    /// concerns.
+    pub async fn leads_by_phone(&self, phone_hash: &str) -> Result<Vec<LeadRecord>, StoreError> {
+        let sql = format!("SELECT {RECORD} FROM leads WHERE phone_hash = $1 ORDER BY created_at");
+        let rows = sqlx::query(&sql).bind(phone_hash).fetch_all(&self.pool).await?;
+        rows.iter().map(record).collect()
     }
 
     /// When this contact's withdrawal of `purpose` (any notice) took effect, if one is in

@@ -6,6 +6,7 @@
 //! and a replica that dies mid-send frees its rows when the lease ends. A SQLite file
 //! belongs to one process, whose single worker reads due rows without a lease.
 
+use consent_receipt::Channel;
 use sqlx::Row;
 
 use super::bulk::Value;
@@ -44,11 +45,27 @@ pub struct Retry {
     pub failed_at: Option<i64>,
 }
 
+/// The text stored for a channel.
+pub fn channel_str(channel: Channel) -> &'static str {
+    match channel {
+        Channel::Email => "email",
+        Channel::Sms => "sms",
+    }
+}
+
 impl Store {
-    /// Claims up to `batch` due messages at `now`, leased for `lease` seconds.
-    pub async fn claim_due(&self, now: i64, lease: i64, batch: i64) -> Result<Vec<Claimed>, StoreError> {
-        const DUE: &str = "sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $2 AND claimed_until <= $2";
+    /// Claims up to `batch` due messages of `channel` at `now`, leased for `lease` seconds.
+    pub async fn claim_due(
+        &self,
+        channel: Channel,
+        now: i64,
+        lease: i64,
+        batch: i64,
+    ) -> Result<Vec<Claimed>, StoreError> {
+        const DUE: &str =
+            "channel = $4 AND sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $2 AND claimed_until <= $2";
         const FIELDS: &str = "id, envelope_from, recipient, message, link, kind, attempts";
+        let channel = channel_str(channel);
         let rows = match self.backend {
             Backend::Postgres => {
                 let sql = format!(
@@ -56,7 +73,7 @@ impl Store {
                      (SELECT id FROM outbox WHERE {DUE} ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) \
                      RETURNING {FIELDS}"
                 );
-                sqlx::query(&sql).bind(now + lease).bind(now).bind(batch).fetch_all(&self.pool).await?
+                sqlx::query(&sql).bind(now + lease).bind(now).bind(batch).bind(channel).fetch_all(&self.pool).await?
             }
             // One process owns a SQLite file and its worker is the only sender: a plain read
             // (no write lock to fight the group commit for); the next read happens only
@@ -64,9 +81,9 @@ impl Store {
             Backend::Sqlite => {
                 let sql = format!(
                     "SELECT {FIELDS} FROM outbox WHERE {} ORDER BY next_attempt_at LIMIT $2",
-                    DUE.replace("$2", "$1")
+                    DUE.replace("$2", "$1").replace("$4", "$3")
                 );
-                sqlx::query(&sql).bind(now).bind(batch).fetch_all(&self.pool).await?
+                sqlx::query(&sql).bind(now).bind(batch).bind(channel).fetch_all(&self.pool).await?
             }
         };
         rows.iter()
@@ -108,6 +125,7 @@ pub(super) fn rows<'a>(mails: impl IntoIterator<Item = (&'a str, &'a OutgoingMai
         .map(|(lead_id, m, now)| {
             vec![
                 m.id.clone().into(),
+                channel_str(m.channel).into(),
                 lead_id.into(),
                 m.kind.as_str().into(),
                 m.message_id.clone().into(),
@@ -128,6 +146,7 @@ pub(super) fn rows<'a>(mails: impl IntoIterator<Item = (&'a str, &'a OutgoingMai
 pub(super) async fn insert(conn: &mut sqlx::AnyConnection, rows: Vec<Vec<Value>>) -> Result<(), sqlx::Error> {
     let columns = [
         "id",
+        "channel",
         "lead_id",
         "kind",
         "message_id",

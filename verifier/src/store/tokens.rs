@@ -31,6 +31,8 @@ pub struct TokenLead {
     pub granted: Vec<String>,
     /// Contact e-mail.
     pub email: Option<String>,
+    /// Contact phone (E.164).
+    pub phone: Option<String>,
     /// Guardian e-mail, for a minor.
     pub guardian_email: Option<String>,
 }
@@ -42,12 +44,38 @@ impl TokenLead {
     }
 }
 
+/// Wrong tries after which a lead's SMS code dies.
+pub const MAX_CODE_ATTEMPTS: i64 = 5;
+
 impl Store {
+    /// Counts a wrong code against a lead's live codes; after [`MAX_CODE_ATTEMPTS`] they
+    /// die, so the million codes cannot be tried one by one. (Not an event: nothing about
+    /// the consent changed.)
+    pub async fn wrong_code(&self, lead_id: &str, now: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE tokens SET attempts = attempts + 1 WHERE lead_id = $1 AND purpose = $2 AND used_at IS NULL",
+        )
+        .bind(lead_id)
+        .bind(TokenPurpose::Code.as_str())
+        .execute(&self.pool)
+        .await?;
+        sqlx::query(
+            "UPDATE tokens SET used_at = $1 WHERE lead_id = $2 AND purpose = $3 AND used_at IS NULL AND attempts >= $4",
+        )
+        .bind(now)
+        .bind(lead_id)
+        .bind(TokenPurpose::Code.as_str())
+        .bind(MAX_CODE_ATTEMPTS)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     /// The token with this hash and its lead, if both exist.
     pub async fn token_lead(&self, hash: &str) -> Result<Option<TokenLead>, StoreError> {
         let row = sqlx::query(
             "SELECT t.purpose, t.expires_at, t.used_at, l.id, l.jti, l.status, l.notice_id, l.notice_digest, \
-             l.notice_lang, l.granted, l.email, l.guardian_email \
+             l.notice_lang, l.granted, l.email, l.phone, l.guardian_email \
              FROM tokens t JOIN leads l ON l.id = t.lead_id WHERE t.hash = $1",
         )
         .bind(hash)
@@ -66,6 +94,7 @@ impl Store {
             notice_lang: r.try_get("notice_lang")?,
             granted: json_list(&r.try_get::<String, _>("granted")?),
             email: r.try_get("email")?,
+            phone: r.try_get("phone")?,
             guardian_email: r.try_get("guardian_email")?,
         }))
     }

@@ -104,7 +104,7 @@ fn notices_check_accepts_the_demo_notice_and_prints_digests() {
     let out = bin().args(["notices", "check"]).arg(consent_e2e::workspace_dir().join("notices")).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(text.contains("newsletter v1") && text.contains("fr: digest"), "{text}");
+    assert!(text.contains("newsletter v2") && text.contains("fr: digest"), "{text}");
 }
 
 #[test]

@@ -17,3 +17,5 @@ mod replicas;
 mod restart;
 mod robustness;
 mod rules;
+mod smpp;
+mod sms;

@@ -27,7 +27,7 @@ async fn changed_text_under_a_served_version_number_refuses_to_start() {
     .expect("the verifier refuses to start");
 
     let msg = format!("{err:#}");
-    assert!(msg.contains("newsletter") && msg.contains("version 1") && msg.contains("immutable"), "{msg}");
+    assert!(msg.contains("newsletter") && msg.contains("version 2") && msg.contains("immutable"), "{msg}");
 }
 
 #[tokio::test]
@@ -46,12 +46,12 @@ async fn changed_text_under_a_new_version_starts_and_keeps_the_old_version() {
     let text = std::fs::read_to_string(&path)
         .unwrap()
         .replace("About once a month", "Every week")
-        .replace("version = 1", "version = 2");
+        .replace("version = 2", "version = 3");
     std::fs::write(&path, text).unwrap();
 
     let app = spawn_app_with(opts()).await;
 
-    assert_eq!(app.session().await.notice.version, 2);
+    assert_eq!(app.session().await.notice.version, 3);
     let body = app.state.store.notice_body(&old.digest).await.unwrap().expect("the old words are kept");
     assert!(body.contains("About once a month"));
     // A visitor who loaded the page before the update can still finish signing up.

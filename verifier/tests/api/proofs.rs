@@ -38,7 +38,7 @@ async fn a_proof_bundle_verifies_offline_and_tells_the_whole_story() {
 
     assert_eq!(report.lead_id, lead);
     assert_eq!(report.granted.iter().map(|g| g.0.as_str()).collect::<Vec<_>>(), ["newsletter-email"]);
-    assert_eq!(report.refused.len(), 1);
+    assert_eq!(report.refused.len(), 2, "partner-sharing and offers-sms");
     assert_eq!(report.withdrawals.len(), 1);
     assert_eq!(report.status, "withdrawn");
     assert_eq!(report.history.first().unwrap().1, "accepted");

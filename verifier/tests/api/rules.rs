@@ -102,15 +102,39 @@ async fn a_notice_without_double_opt_in_makes_the_lead_active_at_once() {
     assert_eq!(res.json::<serde_json::Value>().await.unwrap()["status"], "active");
 }
 
+/// Grants only `purpose` in `c`.
+fn grant_only(c: &mut Claims, purpose: &str) {
+    c.decisions.iter_mut().for_each(|d| d.granted = d.purpose == purpose);
+}
+
 #[tokio::test]
-async fn a_phone_only_contact_in_e164_is_accepted() {
+async fn a_phone_only_contact_in_e164_is_accepted_for_an_sms_purpose() {
     let app = spawn_app().await;
     let s = app.session().await;
     let mut c = s.claims("x@example.org");
     c.contact.email = None;
     c.contact.phone = Some("+33612345678".into());
+    grant_only(&mut c, "offers-sms");
 
     assert_eq!(app.post_lead(&sign(&c)).await.status(), 201);
+}
+
+#[tokio::test]
+async fn a_grant_whose_channel_has_no_address_in_the_contact_is_refused() {
+    let app = spawn_app().await;
+    let s = app.session().await;
+    // An e-mail purpose granted with only a phone number...
+    let mut phone_only = s.claims("x@example.org");
+    phone_only.contact.email = None;
+    phone_only.contact.phone = Some("+33612345678".into());
+    // ...and an SMS purpose granted with only an e-mail address.
+    let mut email_only = s.claims(&unique_email());
+    grant_only(&mut email_only, "offers-sms");
+
+    let body = assert_problem(app.post_lead(&sign(&phone_only)).await, 422, "missing-address").await;
+    assert!(body["detail"].as_str().unwrap().contains("newsletter-email"), "{body}");
+    assert_problem(app.post_lead(&sign(&email_only)).await, 422, "missing-address").await;
+    assert_eq!(app.get("/errors/missing-address").await.status(), 200);
 }
 
 #[tokio::test]

@@ -12,6 +12,7 @@ pub(super) struct Snapshot {
     pub(super) granted: Vec<String>,
     pub(super) notice_id: String,
     pub(super) contact_hash: Option<String>,
+    pub(super) phone_hash: Option<String>,
 }
 
 /// What the token must still be.
@@ -24,7 +25,7 @@ pub(super) struct TokenGuard<'a> {
 
 /// The lead, if it exists.
 pub(super) async fn snapshot(conn: &mut AnyConnection, lead_id: &str) -> Result<Option<Snapshot>, sqlx::Error> {
-    let row = sqlx::query("SELECT status, granted, notice_id, contact_hash FROM leads WHERE id = $1")
+    let row = sqlx::query("SELECT status, granted, notice_id, contact_hash, phone_hash FROM leads WHERE id = $1")
         .bind(lead_id)
         .fetch_optional(&mut *conn)
         .await?;
@@ -35,6 +36,7 @@ pub(super) async fn snapshot(conn: &mut AnyConnection, lead_id: &str) -> Result<
         granted: json_list(&r.try_get::<String, _>("granted")?),
         notice_id: r.try_get("notice_id")?,
         contact_hash: r.try_get("contact_hash")?,
+        phone_hash: r.try_get("phone_hash")?,
     }))
 }
 

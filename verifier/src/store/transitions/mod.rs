@@ -52,6 +52,13 @@ pub enum LifeOp {
     },
     /// Retention: delete these leads' personal data.
     Purge(Purge),
+    /// An event about no lead (an inbound SMS that asked for nothing we act on).
+    Record {
+        /// What it records.
+        kind: crate::domain::EventKind,
+        /// Its data (never contact data).
+        data: serde_json::Value,
+    },
 }
 
 /// What a transition did.
@@ -86,5 +93,9 @@ pub(super) async fn apply(
         LifeOp::Withdraw(t) => withdraw::apply(conn, chain, t, now).await,
         LifeOp::MailSent { outbox_id } => sent::apply(conn, chain, outbox_id, now).await,
         LifeOp::Purge(t) => purge::apply(conn, chain, t, now).await,
+        LifeOp::Record { kind, data } => {
+            chain.append(None, None, *kind, data, now)?;
+            Ok(LifeOutcome::Count(1))
+        }
     }
 }

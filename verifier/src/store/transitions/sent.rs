@@ -12,7 +12,7 @@ pub(super) async fn apply(
     outbox_id: &str,
     now: i64,
 ) -> Result<LifeOutcome, sqlx::Error> {
-    let row = sqlx::query("SELECT lead_id, kind, message_id FROM outbox WHERE id = $1 AND sent_at IS NULL")
+    let row = sqlx::query("SELECT lead_id, kind, message_id, channel FROM outbox WHERE id = $1 AND sent_at IS NULL")
         .bind(outbox_id)
         .fetch_optional(&mut *conn)
         .await?;
@@ -24,7 +24,11 @@ pub(super) async fn apply(
         .await?;
     let lead_id: Option<String> = row.try_get("lead_id")?;
     let kind: MessageKind = row.try_get::<String, _>("kind")?.parse().map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
-    let data = serde_json::json!({"outbox_id": outbox_id, "message_id": row.try_get::<String, _>("message_id")?});
+    let mut data = serde_json::json!({"outbox_id": outbox_id, "message_id": row.try_get::<String, _>("message_id")?});
+    let channel: String = row.try_get("channel")?;
+    if channel != "email" {
+        data["channel"] = channel.into();
+    }
     match lead_id.as_deref() {
         Some(lead) => chain.append_for_lead(conn, lead, kind.sent_event(), &data, now).await?,
         None => {

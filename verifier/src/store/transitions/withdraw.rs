@@ -17,6 +17,9 @@ pub struct Withdraw {
     pub expect_granted: Vec<String>,
     /// What is withdrawn (empty only for a signed request whose id must still be spent).
     pub withdrawn: Vec<String>,
+    /// Those of them on the SMS channel: the phone number is suppressed for these, the
+    /// e-mail address for the others.
+    pub sms_purposes: Vec<String>,
     /// The status after it.
     pub next: LeadStatus,
     /// How it came.
@@ -92,21 +95,41 @@ pub(super) async fn apply(
         "purposes": t.withdrawn, "source": t.source, "signed_jti": t.signed_jti, "status": t.next,
     });
     chain.append_for_lead(conn, &t.lead_id, EventKind::Withdrawn, &data, now).await?;
-    if let (true, Some(hash)) = (t.target.suppress, &lead.contact_hash) {
-        for p in &t.withdrawn {
-            sqlx::query(
-                "INSERT INTO suppressions (contact_hash, notice_id, purpose, created_at) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (contact_hash, notice_id, purpose) DO UPDATE SET created_at = $4, lifted_at = NULL",
-            )
-            .bind(hash)
-            .bind(&lead.notice_id)
-            .bind(p)
-            .bind(now)
-            .execute(&mut *conn)
-            .await?;
+    if t.target.suppress {
+        let (sms, email): (Vec<&String>, Vec<&String>) = t.withdrawn.iter().partition(|p| t.sms_purposes.contains(p));
+        let mut suppressed = Vec::new();
+        for (hash, purposes) in [(&lead.contact_hash, email), (&lead.phone_hash, sms)] {
+            let Some(hash) = hash else { continue };
+            for p in purposes {
+                suppress(conn, hash, &lead.notice_id, p, now).await?;
+                suppressed.push(p);
+            }
         }
-        let data = serde_json::json!({"purposes": t.withdrawn});
-        chain.append_for_lead(conn, &t.lead_id, EventKind::Suppressed, &data, now).await?;
+        if !suppressed.is_empty() {
+            let data = serde_json::json!({"purposes": suppressed});
+            chain.append_for_lead(conn, &t.lead_id, EventKind::Suppressed, &data, now).await?;
+        }
     }
     Ok(LifeOutcome::Done { lead_id: t.lead_id.clone(), status: t.next })
+}
+
+/// Puts a contact's keyed hash on the suppression list for one purpose of a notice.
+pub(super) async fn suppress(
+    conn: &mut AnyConnection,
+    hash: &str,
+    notice_id: &str,
+    purpose: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO suppressions (contact_hash, notice_id, purpose, created_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (contact_hash, notice_id, purpose) DO UPDATE SET created_at = $4, lifted_at = NULL",
+    )
+    .bind(hash)
+    .bind(notice_id)
+    .bind(purpose)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
