@@ -170,27 +170,6 @@ fn rename_in_glue(js: &str, module: &str, short_module: &str, renames: &[(String
     Ok(out)
 }
 
-/// The names of the module's functions that match `bad`, from its `name` section (the
-/// build before wasm-opt keeps one).
-pub fn functions_named(wasm: &[u8], bad: impl Fn(&str) -> bool) -> Result<Vec<String>> {
-    let mut out = Vec::new();
-    for payload in Parser::new(0).parse_all(wasm) {
-        let Payload::CustomSection(c) = payload.map_err(read_err)? else { continue };
-        let wasmparser::KnownCustom::Name(reader) = c.as_known() else { continue };
-        for name in reader {
-            if let wasmparser::Name::Function(map) = name.map_err(read_err)? {
-                for naming in map {
-                    let naming = naming.map_err(read_err)?;
-                    if bad(naming.name) {
-                        out.push(naming.name.to_string());
-                    }
-                }
-            }
-        }
-    }
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
