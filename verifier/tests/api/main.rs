@@ -12,6 +12,7 @@ mod http;
 mod layers;
 mod lifecycle;
 mod notices;
+mod objections;
 mod proofs;
 mod replicas;
 mod restart;
