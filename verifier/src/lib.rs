@@ -15,7 +15,7 @@
 //! Beside them: [`domain`] (statuses, event kinds, identifiers shared by all layers),
 //! [`mail`] (composing and sending mail, the outbox worker of every channel), [`sms`]
 //! (composing SMS, their transports, inbound STOP and OUI), [`notices`] (the site
-//! owner's notice files), [`nonce`] and [`keys`] (the verifier's secrets), [`config`],
+//! owner's notice files), [`nonce`] and [`keys`] (the verifier's secrets), [`files`] (files written atomically), [`config`],
 //! [`startup`] ([`Application`]) and [`cli`].
 
 pub mod cli;
@@ -24,6 +24,7 @@ pub mod config;
 pub mod consent;
 pub mod domain;
 pub mod error;
+pub mod files;
 pub mod i18n;
 pub mod keys;
 pub mod lint;
