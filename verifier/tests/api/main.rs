@@ -6,6 +6,7 @@
 mod admin;
 mod cli;
 mod compliance;
+mod connections;
 mod crash;
 mod helpers;
 mod http;
@@ -13,6 +14,7 @@ mod layers;
 mod lifecycle;
 mod notices;
 mod proofs;
+mod rate_limits;
 mod replicas;
 mod restart;
 mod robustness;
