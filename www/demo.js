@@ -22,7 +22,7 @@ document.addEventListener("DOMContentLoaded", function () {
     log.appendChild(li);
   }
 
-  ["ready", "change", "signed", "accepted", "error"].forEach(function (name) {
+  ["ready", "change", "signed", "accepted", "confirmed", "error"].forEach(function (name) {
     form.addEventListener("consent:" + name, function (e) {
       var d = e.detail || {};
       if (name === "accepted") {
@@ -30,6 +30,8 @@ document.addEventListener("DOMContentLoaded", function () {
         note("consent:accepted — lead " + d.lead_id + ", " + d.status);
       } else if (name === "signed") {
         note("consent:signed — " + (fr ? "reçu signé, " : "signed receipt, ") + d.receipt.length + (fr ? " caractères" : " characters"));
+      } else if (name === "confirmed") {
+        note("consent:confirmed — lead " + d.lead_id + ", " + d.status);
       } else if (name === "ready") {
         note("consent:ready — " + d.notice + " v" + d.version + " (" + d.lang + ")");
       } else if (name === "change") {
@@ -52,6 +54,7 @@ document.addEventListener("DOMContentLoaded", function () {
     result.appendChild(h);
     var lines = [
       (fr ? "Adresse : " : "Address: ") + (data.get("email") || ""),
+      (fr ? "Mobile : " : "Mobile: ") + (data.get("phone") || "—"),
       (fr ? "Consentement : " : "Consent: ") + (accepted ? accepted.status : (fr ? "rien à enregistrer" : "nothing to record")),
       (fr ? "Lead : " : "Lead: ") + (accepted ? accepted.lead_id : "—"),
       (fr ? "Reçu signé transmis au serveur du site : " : "Signed receipt sent to the site's server: ") +

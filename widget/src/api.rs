@@ -16,6 +16,8 @@ pub struct Purpose {
     pub text: String,
     pub child_text: String,
     pub recipients: Vec<String>,
+    /// Its one channel: `email` or `sms`.
+    pub channel: String,
 }
 
 /// The parts of the notice the widget shows. The receipt names the whole notice by
@@ -105,6 +107,7 @@ fn read_answer(json: JsValue) -> Option<NoticeAnswer> {
             text: p.text("text"),
             child_text: p.text("child_text"),
             recipients: p.list("recipients").into_iter().filter_map(|r| r.0.as_string()).collect(),
+            channel: p.list("channels").first().and_then(|c| c.0.as_string()).unwrap_or_default(),
         })
         .collect();
     let answer = NoticeAnswer {

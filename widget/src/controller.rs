@@ -36,6 +36,8 @@ pub struct State {
     /// A lead is on its way to the verifier.
     pub busy: bool,
     pub last_receipt: Option<String>,
+    /// The lead the verifier accepted last, for the SMS code.
+    pub lead_id: Option<String>,
     pub listeners: Vec<Listener>,
 }
 
@@ -88,6 +90,7 @@ impl Widget {
                 passthrough: false,
                 busy: false,
                 last_receipt: None,
+                lead_id: None,
                 listeners: Vec::new(),
             }),
         });
@@ -126,6 +129,10 @@ impl Widget {
                 listeners
                     .push(Widget::on(this, radio.unchecked_ref(), "change", Phase::Bubble, |w, _| w.on_age_change()));
             }
+        }
+        for kind in ["click", "keydown"] {
+            let target = if kind == "click" { &this.view.code_send } else { this.view.code.unchecked_ref() };
+            listeners.push(Widget::on(this, target.unchecked_ref(), kind, Phase::Bubble, |w, ev| w.on_code(&ev)));
         }
         let manage = this.view.manage.unchecked_ref();
         listeners.push(Widget::on(this, manage, "click", Phase::Bubble, |w, ev| w.on_manage_click(&ev)));
@@ -194,6 +201,7 @@ impl Widget {
 
     pub fn clear_alert(&self) {
         self.view.alert.set_text_content(None);
+        self.mark_phone(None);
     }
 
     pub fn status(&self, text: &str) {

@@ -13,6 +13,19 @@ pub struct BoxState {
     pub ticked_by_gesture: bool,
     /// When the box last changed, if it did.
     pub changed_at: Option<i64>,
+    /// The purpose's channel is SMS (otherwise e-mail): a grant needs that address.
+    pub sms: bool,
+}
+
+/// The phone field as the visitor left it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhoneField<'a> {
+    /// No phone field, or nothing typed in it.
+    Empty,
+    /// A number read as E.164.
+    Number(&'a str),
+    /// Something typed that is not a phone number we can read.
+    Unreadable,
 }
 
 /// The age answer.
@@ -30,7 +43,7 @@ pub struct Inputs<'a> {
     pub initially_unchecked: bool,
     pub age: AgeAnswer,
     pub email: &'a str,
-    pub phone: Option<&'a str>,
+    pub phone: PhoneField<'a>,
     pub guardian: &'a str,
     pub now: i64,
     pub page: &'a str,
@@ -39,7 +52,12 @@ pub struct Inputs<'a> {
 /// Why the form cannot be recorded yet; the visitor can fix each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Missing {
+    /// An e-mail purpose is ticked and there is no e-mail address.
     Email,
+    /// An SMS purpose is ticked and there is no phone number.
+    Phone,
+    /// An SMS purpose is ticked and the phone number cannot be read.
+    BadPhone,
     Age,
     Guardian,
     GuardianIsSelf,
@@ -62,7 +80,22 @@ pub struct Context<'a> {
 pub fn claims(ctx: Context<'_>, i: &Inputs<'_>) -> Result<Option<Claims>, Missing> {
     let any_grant = i.boxes.iter().any(|b| b.checked);
     let email = i.email.trim();
-    if email.is_empty() && i.phone.is_none() {
+    // Each grant needs an address on its own channel (receipt rule 8, `missing-address`).
+    if email.is_empty() && i.boxes.iter().any(|b| b.checked && !b.sms) {
+        return Err(Missing::Email);
+    }
+    let phone = match i.phone {
+        PhoneField::Number(n) => Some(n),
+        _ => None,
+    };
+    if i.boxes.iter().any(|b| b.checked && b.sms) {
+        match i.phone {
+            PhoneField::Empty => return Err(Missing::Phone),
+            PhoneField::Unreadable => return Err(Missing::BadPhone),
+            PhoneField::Number(_) => {}
+        }
+    }
+    if email.is_empty() && phone.is_none() {
         return if any_grant { Err(Missing::Email) } else { Ok(None) };
     }
     // The age answer matters for grants: a refusal needs no guardian.
@@ -100,7 +133,7 @@ pub fn claims(ctx: Context<'_>, i: &Inputs<'_>) -> Result<Option<Claims>, Missin
         iss: ctx.origin.to_string(),
         nonce: ctx.nonce.to_string(),
         notice: ctx.notice,
-        contact: Contact { email: (!email.is_empty()).then(|| email.to_string()), phone: i.phone.map(str::to_string) },
+        contact: Contact { email: (!email.is_empty()).then(|| email.to_string()), phone: phone.map(str::to_string) },
         decisions,
         evidence: Evidence {
             initially_unchecked: i.initially_unchecked,
@@ -132,6 +165,7 @@ pub fn guardian_claims(
             checked: agreed && child_granted.contains(&p.id),
             ticked_by_gesture: by_gesture,
             changed_at: Some(at),
+            sms: p.channel == "sms",
         })
         .collect();
     let inputs = Inputs { boxes: &boxes, age: AgeAnswer::Adult, ..i.clone() };
@@ -141,13 +175,6 @@ pub fn guardian_claims(
     };
     claims.guardian_for = Some(consent_receipt::GuardianFor { jti: child_jti.to_string() });
     Ok(Some(claims))
-}
-
-/// An E.164 number from what a visitor typed (`+33 6 12 34 56 78` → `+33612345678`), if
-/// it is one.
-pub fn e164(typed: &str) -> Option<String> {
-    let compact: String = typed.chars().filter(|c| !matches!(c, ' ' | '.' | '-' | '(' | ')')).collect();
-    consent_receipt::PhoneE164::parse(&compact).ok().map(|p| p.as_str().to_string())
 }
 
 #[cfg(test)]
@@ -175,6 +202,7 @@ mod tests {
                 checked: *c,
                 ticked_by_gesture: *g,
                 changed_at: Some(90),
+                sms: false,
             })
             .collect()
     }
@@ -185,7 +213,7 @@ mod tests {
             initially_unchecked: true,
             age,
             email: "a@example.org",
-            phone: None,
+            phone: PhoneField::Empty,
             guardian,
             now: 100,
             page: "https://shop.example/",
@@ -234,8 +262,31 @@ mod tests {
     }
 
     #[test]
-    fn phone_numbers_are_normalised_to_e164() {
-        assert_eq!(e164("+33 6 12 34 56 78").as_deref(), Some("+33612345678"));
-        assert_eq!(e164("06 12 34 56 78"), None);
+    fn a_grant_needs_an_address_on_its_own_channel() {
+        let mut b = boxes(&[(false, false), (true, true)]);
+        b[1].sms = true;
+        let mut i = inputs(&b, AgeAnswer::Adult, "");
+        assert_eq!(claims(ctx(), &i).unwrap_err(), Missing::Phone, "an SMS box ticked, no phone");
+        i.phone = PhoneField::Unreadable;
+        assert_eq!(claims(ctx(), &i).unwrap_err(), Missing::BadPhone, "an SMS box ticked, an unreadable phone");
+        i.phone = PhoneField::Number("+33612345678");
+        i.email = "";
+        let c = claims(ctx(), &i).unwrap().unwrap();
+        assert_eq!(c.contact.phone.as_deref(), Some("+33612345678"));
+        assert_eq!(c.contact.email, None);
+        let mut both = b.clone();
+        both[0].checked = true;
+        both[0].ticked_by_gesture = true;
+        let i = Inputs { boxes: &both, ..i };
+        assert_eq!(claims(ctx(), &i).unwrap_err(), Missing::Email, "an e-mail box ticked with a phone only");
+    }
+
+    #[test]
+    fn an_unreadable_phone_does_not_block_an_e_mail_only_choice() {
+        let b = boxes(&[(true, true)]);
+        let mut i = inputs(&b, AgeAnswer::Adult, "");
+        i.phone = PhoneField::Unreadable;
+        let c = claims(ctx(), &i).unwrap().unwrap();
+        assert_eq!(c.contact.phone, None, "nothing unreadable goes into the receipt");
     }
 }

@@ -43,6 +43,15 @@ pub struct Messages {
     pub manage_withdraw: &'static str,
     pub manage_done: &'static str,
     pub load_failed: &'static str,
+    pub channel_email: &'static str,
+    pub channel_sms: &'static str,
+    pub need_phone: &'static str,
+    pub bad_phone: &'static str,
+    pub accepted_sms: &'static str,
+    pub code_label: &'static str,
+    pub code_button: &'static str,
+    pub code_bad: &'static str,
+    pub code_done: &'static str,
 }
 
 pub const FR: Messages = Messages {
@@ -85,6 +94,15 @@ pub const FR: Messages = Messages {
     manage_withdraw: "Retirer ce consentement",
     manage_done: "Consentement retiré.",
     load_failed: "Les choix de consentement n'ont pas pu être chargés. Rechargez la page pour réessayer.",
+    channel_email: "par e-mail",
+    channel_sms: "par SMS",
+    need_phone: "Indiquez votre numéro de mobile pour recevoir des SMS.",
+    bad_phone: "Ce numéro de mobile n'a pas pu être lu. Exemple : 06 12 34 56 78 ou +33 6 12 34 56 78.",
+    accepted_sms: "Vos choix sont enregistrés. Pour recevoir nos SMS, confirmez avec le code à 6 chiffres que nous venons de vous envoyer par SMS, ou avec son lien.",
+    code_label: "Code reçu par SMS",
+    code_button: "Confirmer",
+    code_bad: "Ce code ne correspond pas. Vérifiez le SMS et réessayez.",
+    code_done: "Merci : votre inscription aux SMS est confirmée.",
 };
 
 pub const EN: Messages = Messages {
@@ -127,6 +145,15 @@ pub const EN: Messages = Messages {
     manage_withdraw: "Withdraw this consent",
     manage_done: "Consent withdrawn.",
     load_failed: "The consent choices could not be loaded. Reload the page to try again.",
+    channel_email: "by e-mail",
+    channel_sms: "by SMS",
+    need_phone: "Enter your mobile number to receive text messages.",
+    bad_phone: "This mobile number could not be read. For example: +44 7400 123456.",
+    accepted_sms: "Your choices are saved. To receive our text messages, confirm with the 6-digit code we have just sent you by SMS, or with its link.",
+    code_label: "Code received by SMS",
+    code_button: "Confirm",
+    code_bad: "This code does not match. Check the text message and try again.",
+    code_done: "Thank you: your text message subscription is confirmed.",
 };
 
 /// The messages for a language tag (`fr`, `fr-CA`, `en-GB`, …); English otherwise.

@@ -33,9 +33,15 @@ const CSS: &str = r#"
 .cw-status{min-height:1.2em;font-size:.95em}
 .cw-alert{font-weight:600;color:#9b1c1c;border-left:4px solid #9b1c1c;padding:.3rem .6rem;background:#fdf2f2}
 .cw-alert:empty{display:none}
-.cw input:focus-visible,.cw a:focus-visible,.cw summary:focus-visible{outline:3px solid #1a56db;outline-offset:2px}
+.cw-channel{font-weight:400;white-space:nowrap}
+.cw-code{margin:.8rem 0;display:flex;flex-wrap:wrap;align-items:center;gap:.5rem}
+.cw-code label{font-weight:600}
+.cw-code input{width:7.5em;padding:.45rem .5rem;border:1px solid #6b7280;border-radius:4px;font:inherit;letter-spacing:.15em}
+.cw-code button{padding:.45rem .9rem;font:inherit}
+.cw-field-error{font-weight:600;color:#9b1c1c;margin:.25rem 0 .6rem;font-size:.95em}
+.cw input:focus-visible,.cw button:focus-visible,.cw a:focus-visible,.cw summary:focus-visible{outline:3px solid #1a56db;outline-offset:2px}
 .cw [hidden]{display:none!important}
-@media (prefers-color-scheme:dark){.cw-meta{color:#b8bcc4}.cw-note{background:#1d2533;color:#e6e9ef}.cw-alert{background:#2a1515;color:#f8b4b4;border-color:#f8b4b4}.cw a{color:#8ab4f8}}
+@media (prefers-color-scheme:dark){.cw-meta{color:#b8bcc4}.cw-note{background:#1d2533;color:#e6e9ef}.cw-alert{background:#2a1515;color:#f8b4b4;border-color:#f8b4b4}.cw-field-error{color:#f8b4b4}.cw a{color:#8ab4f8}}
 "#;
 
 /// Adds the stylesheet to the document once.

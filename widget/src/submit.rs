@@ -11,7 +11,7 @@ use web_sys::{Element, Event, HtmlElement, HtmlInputElement};
 
 use crate::api;
 use crate::controller::{Widget, call_global, refresh};
-use crate::decide::{self, BoxState, Inputs, Missing};
+use crate::decide::{self, BoxState, Inputs, Missing, PhoneField};
 use crate::dom::{self, dispatch, object, window};
 use crate::i18n::with_age;
 use crate::options::Mode;
@@ -21,7 +21,7 @@ use crate::sign;
 type Refusal = (&'static str, String, Option<HtmlElement>);
 
 impl Widget {
-    fn form_control(&self, name: Option<&str>, kind: &str) -> Option<HtmlInputElement> {
+    pub(crate) fn form_control(&self, name: Option<&str>, kind: &str) -> Option<HtmlInputElement> {
         let scope: Element = match &self.form {
             Some(f) => f.clone().unchecked_into(),
             None => dom::document().document_element()?,
@@ -45,9 +45,11 @@ impl Widget {
     pub fn make_receipt(&self) -> Result<Option<String>, Refusal> {
         let email_input = self.form_control(self.opts.email_field.as_deref(), "email");
         let email = email_input.as_ref().map(|e| e.value()).unwrap_or_default();
-        let phone = self.form_control(self.opts.phone_field.as_deref(), "tel").and_then(|p| decide::e164(&p.value()));
+        let phone_input = self.phone_input();
+        let typed = phone_input.as_ref().map(|p| p.value()).unwrap_or_default();
         let now = self.now();
         let s = self.state.borrow();
+        let phone = crate::phone::e164(&typed, &s.answer.notice.jurisdiction);
         let boxes: Vec<BoxState> = self
             .view
             .purposes
@@ -58,6 +60,7 @@ impl Widget {
                 checked: p.checkbox.checked(),
                 ticked_by_gesture: s.by_gesture[i],
                 changed_at: s.changed_at[i],
+                sms: s.answer.notice.purposes.get(i).is_some_and(|n| n.channel == "sms"),
             })
             .collect();
         let answer = &s.answer;
@@ -68,7 +71,11 @@ impl Widget {
             initially_unchecked: self.initially_unchecked,
             age: self.age(),
             email: &email,
-            phone: phone.as_deref(),
+            phone: match (&phone, typed.trim().is_empty()) {
+                (Some(n), _) => PhoneField::Number(n),
+                (None, true) => PhoneField::Empty,
+                (None, false) => PhoneField::Unreadable,
+            },
             guardian: &self.view.age.as_ref().map(|a| a.guardian.value()).unwrap_or_default(),
             now,
             page: &page,
@@ -103,6 +110,8 @@ impl Widget {
             }
             Ok(None) => Ok(None),
             Err(Missing::Email) => Err(("need-email", self.msg.need_email.into(), focus(email_input.as_ref()))),
+            Err(Missing::Phone) => Err(("need-phone", self.msg.need_phone.into(), focus(phone_input.as_ref()))),
+            Err(Missing::BadPhone) => Err(("bad-phone", self.msg.bad_phone.into(), focus(phone_input.as_ref()))),
             Err(Missing::Age) => Err(("need-age", with_age(self.msg.need_age, notice.age_of_consent), focus(adult))),
             Err(Missing::Guardian) => Err(("need-guardian", self.msg.need_guardian.into(), focus(guardian))),
             Err(Missing::GuardianIsSelf) => {
@@ -131,7 +140,12 @@ impl Widget {
         let submitter = ev.dyn_ref::<web_sys::SubmitEvent>().and_then(|s| s.submitter());
         let receipt = match self.make_receipt() {
             Ok(r) => r,
-            Err((code, text, focus)) => return self.fail(code, &text, focus.as_ref()),
+            Err((code, text, focus)) => {
+                if code.ends_with("-phone") {
+                    self.mark_phone(Some(&text));
+                }
+                return self.fail(code, &text, focus.as_ref());
+            }
         };
         let Some(receipt) = receipt else {
             // Nothing granted and no contact: nothing to record, the form goes on.
@@ -173,7 +187,16 @@ impl Widget {
     }
 
     fn accepted(self: &Rc<Self>, accepted: &api::Accepted, receipt: &str, submitter: Option<HtmlElement>) {
+        let sms_pending = self.opts.mode == Mode::Post
+            && accepted.status == "pending_confirmation"
+            && self
+                .view
+                .purposes
+                .iter()
+                .zip(&self.state.borrow().answer.notice.purposes)
+                .any(|(v, p)| v.checkbox.checked() && p.channel == "sms");
         let text = match (accepted.status.as_str(), self.opts.mode) {
+            _ if sms_pending => self.msg.accepted_sms,
             ("refused_by_guardian", _) => self.msg.guardian_refused,
             (_, Mode::Guardian) => self.msg.guardian_approved,
             ("awaiting_guardian", _) => self.msg.accepted_guardian,
@@ -186,6 +209,9 @@ impl Widget {
             sign::remember(&crate::device::receipt_jti(receipt), &self.opts.notice, &granted, self.now());
         }
         self.status(text);
+        if sms_pending {
+            self.offer_code(&accepted.lead_id);
+        }
         let detail = object(&[
             ("id", self.id.as_str().into()),
             ("lead_id", accepted.lead_id.as_str().into()),

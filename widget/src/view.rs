@@ -41,6 +41,10 @@ pub struct View {
     pub status: Element,
     pub alert: Element,
     pub hidden: HtmlInputElement,
+    /// The SMS code entry, shown once a lead with an SMS grant awaits its confirmation.
+    pub code_box: Element,
+    pub code: HtmlInputElement,
+    pub code_send: Element,
 }
 
 /// Escapes text for HTML content and double-quoted attribute values.
@@ -152,7 +156,13 @@ pub fn markup(id: &str, notice: &Notice, msg: &Messages, field_name: &str, polic
         // No `checked` attribute, ever: a pre-ticked box is not consent.
         h.raw("<div class=\"cw-purpose\"><div class=\"cw-choice\"><input type=\"checkbox\" value=\"");
         h.text(&p.id).raw("\"").id("id", id, &box_id).id("aria-describedby", id, &text_id).raw("><label");
-        h.id("for", id, &box_id).raw(">").text(&p.label).raw("</label></div><p class=\"cw-text\"");
+        h.id("for", id, &box_id).raw(">").text(&p.label);
+        // Each box says its channel, unless its label already does.
+        let (channel, word) = if p.channel == "sms" { (msg.channel_sms, "sms") } else { (msg.channel_email, "mail") };
+        if !p.label.to_ascii_lowercase().contains(word) {
+            h.raw(" <span class=\"cw-channel\">(").text(channel).raw(")</span>");
+        }
+        h.raw("</label></div><p class=\"cw-text\"");
         h.id("id", id, &text_id).raw(">").text(&p.text).raw("</p></div>");
     }
     tail(&mut h, id, notice, msg, field_name, policy_url);
@@ -182,6 +192,14 @@ fn tail(h: &mut Html, id: &str, notice: &Notice, msg: &Messages, field_name: &st
     h.row(msg.provision, &notice.provision);
     h.row(msg.automated, &notice.automated_decisions);
     h.raw("</dl></details><p class=\"cw-status\" role=\"status\"").id("id", id, "-status").raw("></p>");
+    if notice.purposes.iter().any(|p| p.channel == "sms") {
+        // The 6-digit code of the confirmation SMS, typed here; its link works as well.
+        h.raw("<div class=\"cw-code\" hidden").id("id", id, "-code-box").raw("><label").id("for", id, "-code");
+        h.raw(">").text(msg.code_label).raw("</label> <input inputmode=\"numeric\" autocomplete=\"one-time-code\"");
+        h.raw(" maxlength=\"6\" size=\"7\"").id("id", id, "-code").raw("> <button type=\"button\"");
+        h.id("id", id, "-code-send").raw(">").text(msg.code_button).raw("</button></div>");
+    }
+
     h.raw("<p class=\"cw-alert\" role=\"alert\"").id("id", id, "-alert").raw("></p>");
     h.raw("<input type=\"hidden\"").id("id", id, "-receipt").raw(" name=\"").text(field_name).raw("\">");
     h.raw("<details class=\"cw-manage\" hidden").id("id", id, "-manage").raw("><summary>").text(msg.manage);
@@ -284,6 +302,9 @@ fn from_markup(id: &str, notice: &Notice, html: &str, boxes: Vec<String>, with_a
         status: find(&root, id, "-status"),
         alert: find(&root, id, "-alert"),
         hidden: find_input(&root, id, "-receipt"),
+        code_box: find(&root, id, "-code-box"),
+        code: find_input(&root, id, "-code"),
+        code_send: find(&root, id, "-code-send"),
         root,
     }
 }

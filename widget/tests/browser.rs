@@ -20,6 +20,7 @@ fn notice(title: &str) -> Notice {
         text: format!("Adult text {id}"),
         child_text: format!("Child text {id}"),
         recipients: vec!["Shop SAS".into()],
+        channel: "email".into(),
     };
     Notice {
         id: "newsletter".into(),
@@ -118,15 +119,21 @@ fn the_visitor_key_is_kept_per_origin_and_signs_receipts_that_verify() {
     assert_eq!(first.verifying_key(), again.verifying_key(), "the same browser keeps its key");
 
     let boxes = [
-        BoxState { purpose: "a".into(), checked: true, ticked_by_gesture: true, changed_at: Some(1_763_800_000) },
-        BoxState { purpose: "b".into(), checked: false, ticked_by_gesture: false, changed_at: None },
+        BoxState {
+            purpose: "a".into(),
+            checked: true,
+            ticked_by_gesture: true,
+            changed_at: Some(1_763_800_000),
+            sms: false,
+        },
+        BoxState { purpose: "b".into(), checked: false, ticked_by_gesture: false, changed_at: None, sms: false },
     ];
     let inputs = Inputs {
         boxes: &boxes,
         initially_unchecked: true,
         age: AgeAnswer::Adult,
         email: "alice@example.org",
-        phone: None,
+        phone: decide::PhoneField::Empty,
         guardian: "",
         now: 1_763_800_010,
         page: "https://shop.example/signup",

@@ -22,6 +22,13 @@ fn gzip_len(bytes: &[u8]) -> Result<usize> {
     Ok(enc.finish().map_err(|e| e.to_string())?.len())
 }
 
+/// The most the widget may ship (JavaScript + wasm, gzipped); `cargo xtask test` fails
+/// above it. Lowered with every change that makes the widget smaller, never raised
+/// without a reason in the commit; the target is 35 KB.
+pub const BUDGET_GZIP: usize = 70 * 1024;
+/// The size the widget aims for.
+pub const TARGET_GZIP: usize = 35 * 1024;
+
 /// What `dist` built.
 pub struct Built {
     pub total_gzip: usize,
@@ -110,8 +117,10 @@ pub fn dist() -> Result<Built> {
     manifest.push_str(&format!("  }},\n  \"version\": \"{}\"\n}}\n", env!("CARGO_PKG_VERSION")));
     std::fs::write(out.join("build.json"), manifest).map_err(|e| format!("writing build.json: {e}"))?;
     println!(
-        "    total shipped (js + wasm, gzip): {total_gzip} bytes = {:.1} KB (budget 45 KB, target 35 KB)",
-        total_gzip as f64 / 1024.0
+        "    total shipped (js + wasm, gzip): {total_gzip} bytes = {:.1} KB (budget {} KB, target {} KB)",
+        total_gzip as f64 / 1024.0,
+        BUDGET_GZIP / 1024,
+        TARGET_GZIP / 1024
     );
     println!(
         "    embed: <script src=\".../widget/widget.js\" integrity=\"{}\" crossorigin=\"anonymous\" async></script>",

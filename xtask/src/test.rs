@@ -99,7 +99,15 @@ fn run_all(phases: &mut Phases) -> Result {
     }
 
     phases.start("build the widget");
-    dist()?;
+    let built = dist()?;
+    if built.total_gzip > crate::dist::BUDGET_GZIP {
+        return Err(format!(
+            "the widget ships {} bytes gzipped, over its budget of {} bytes (xtask/src/dist.rs BUDGET_GZIP): \
+             make it smaller, do not raise the budget",
+            built.total_gzip,
+            crate::dist::BUDGET_GZIP
+        ));
+    }
 
     phases.start("build the tests");
     say("Building every test binary and the verifier they start (once, for both databases)");

@@ -26,6 +26,11 @@ async fn every_box_is_unticked_when_the_page_loads() {
     for b in boxes {
         assert_eq!(b, &serde_json::json!([false, false, false]));
     }
+    let labels = site.js("return [...document.querySelectorAll('.cw-purpose label')].map(l => l.textContent)").await;
+    for label in labels.as_array().unwrap() {
+        let label = label.as_str().unwrap().to_lowercase();
+        assert!(label.contains("mail") || label.contains("sms"), "each box says its channel: {label}");
+    }
     let age = site.js("return [...document.querySelectorAll('.cw input[type=radio]')].some(r => r.checked)").await;
     assert_eq!(age, false, "the age question is not pre-answered");
     site.close().await;
@@ -192,6 +197,8 @@ async fn keyboard_only_ticking_works_and_counts_as_a_gesture() {
     let active = || async { site.js("return document.activeElement.id").await };
 
     site.type_into("#email", &format!("frank@example.org{}", keys(Key::Tab))).await;
+    assert_eq!(active().await, "phone", "the demo's mobile field comes next");
+    site.browser.client.active_element().await.unwrap().send_keys(&keys(Key::Tab)).await.unwrap();
     assert_eq!(active().await, "cw-1-age-adult");
     site.browser.client.active_element().await.unwrap().send_keys(" ").await.unwrap();
     site.browser.client.active_element().await.unwrap().send_keys(&keys(Key::Tab)).await.unwrap();

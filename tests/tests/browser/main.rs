@@ -7,4 +7,5 @@
 mod a11y;
 mod flows;
 mod lifecycle;
+mod sms;
 mod support;

@@ -23,6 +23,7 @@ pub mod audit;
 pub mod confirm;
 pub mod guardian;
 pub mod messages;
+pub mod objections;
 pub mod permissions;
 pub mod proof;
 pub mod quiet;

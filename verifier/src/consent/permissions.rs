@@ -52,6 +52,9 @@ pub struct Grant {
 /// The reason when nothing covers the question.
 pub const NO_CONSENT: &str = "no active consent for this purpose and channel";
 
+/// The reason while a withdrawal is in force and a newer consent is not complete yet.
+pub const WITHDRAWN_NEWER_WAITING: &str = "withdrawn; a newer consent waits for its double opt-in or parental approval and lifts the withdrawal once complete";
+
 /// Answers for `who`, `purpose` and `channel`.
 pub async fn may_contact(
     state: &AppState,
@@ -81,6 +84,10 @@ pub async fn may_contact(
         };
         return Ok(Permission { allowed: !withdrawn, reason, grant: Some(grant), quiet });
     }
-    let reason = if withdrawn { "withdrawn" } else { NO_CONSENT };
+    let reason = match withdrawn {
+        true if state.store.waiting_lead_granting(&hash, purpose).await? => WITHDRAWN_NEWER_WAITING,
+        true => "withdrawn",
+        false => NO_CONSENT,
+    };
     Ok(Permission { allowed: false, reason, grant: None, quiet: None })
 }

@@ -51,6 +51,7 @@ pub fn plan(
         sms_purposes,
         source,
         signed_jti: None,
+        objection: None,
         target: WithdrawTarget { cancel_pending: nothing_left, suppress: true },
     }
 }

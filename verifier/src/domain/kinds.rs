@@ -108,6 +108,9 @@ string_enum! {
         SuppressionLifted = "suppression_lifted",
         /// Retention ended: the lead's personal data was deleted.
         Purged = "purged",
+        /// An objection received elsewhere (the mailing tool, the DPO, a letter, a call,
+        /// a refusal at the source), recorded without the address.
+        ObjectionRecorded = "objection_recorded",
         /// An inbound SMS that asked for nothing we act on (recorded without its text).
         InboundIgnored = "inbound_ignored",
     }
@@ -140,6 +143,8 @@ string_enum! {
         Declined = "declined",
         /// STOP (or ARRET, UNSUBSCRIBE, …) sent by SMS from the lead's number.
         SmsStop = "sms-stop",
+        /// An objection recorded through the admin API, the CSV import or a refusal at the source.
+        Objection = "objection",
     }
 }
 

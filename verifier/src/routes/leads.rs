@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use super::{json_body, request_origin};
 use crate::consent::accept::accept;
+use crate::consent::objections::refused_at_source;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -24,8 +25,11 @@ const MAX_FIELD_VALUE: usize = 1024;
 pub(crate) struct LeadRequest {
     receipt: String,
     #[serde(default)]
-    fields: BTreeMap<String, String>,
+    fields: BTreeMap<String, serde_json::Value>,
 }
+
+/// The source said "no solicitation" (rule 19): `true`, or a form's `"true"`, `"on"`, `"1"`.
+const NO_SOLICITATION: &str = "no_solicitation";
 
 #[tracing::instrument(skip_all)]
 pub(crate) async fn post_lead(
@@ -34,12 +38,26 @@ pub(crate) async fn post_lead(
     body: axum::body::Body,
 ) -> Result<Response, ApiError> {
     let req: LeadRequest = json_body(&headers, body).await?;
-    if req.fields.len() > MAX_FIELDS
-        || req.fields.iter().any(|(k, v)| k.is_empty() || k.len() > MAX_FIELD_NAME || v.len() > MAX_FIELD_VALUE)
+    let mut fields = BTreeMap::new();
+    for (name, value) in req.fields {
+        let text = match value {
+            serde_json::Value::String(s) => s,
+            serde_json::Value::Bool(b) => b.to_string(),
+            _ => return Err(ApiError::malformed(format!("fields.{name}: give a string (or true/false)"))),
+        };
+        fields.insert(name, text);
+    }
+    if fields.get(NO_SOLICITATION).is_some_and(|v| matches!(v.trim(), "true" | "on" | "1" | "yes")) {
+        let done = refused_at_source(&state, &req.receipt, request_origin(&headers)).await?;
+        let ids: Vec<&str> = done.iter().map(|d| d.id.as_str()).collect();
+        return Ok(Json(serde_json::json!({"status": "objection", "objection_ids": ids})).into_response());
+    }
+    if fields.len() > MAX_FIELDS
+        || fields.iter().any(|(k, v)| k.is_empty() || k.len() > MAX_FIELD_NAME || v.len() > MAX_FIELD_VALUE)
     {
         return Err(ApiError::malformed("fields: at most 32, names of 1-64 bytes, values of at most 1 KiB"));
     }
-    let done = accept(&state, &req.receipt, req.fields, request_origin(&headers)).await?;
+    let done = accept(&state, &req.receipt, fields, request_origin(&headers)).await?;
     let body = serde_json::json!({"lead_id": done.lead_id, "status": done.status, "seal": done.seal});
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }

@@ -188,7 +188,9 @@ pub(super) async fn insert_leads(
         for (kind, data) in &lead.events {
             last = chain.append(Some(&lead.id), Some(&last), *kind, data, lead.created_at)?;
         }
-        if !lifts.is_empty() {
+        // Only a complete consent lifts a withdrawal; a lead that still waits for its double
+        // opt-in or its parent lifts it when it becomes active (`transitions::lift`).
+        if !lifts.is_empty() && lead.status == LeadStatus::Active {
             lift_suppressions(conn, lead, &lifts).await?;
             let data = serde_json::json!({"purposes": lifts, "receipt_jti": lead.jti});
             last = chain.append(Some(&lead.id), Some(&last), EventKind::SuppressionLifted, &data, lead.created_at)?;

@@ -255,6 +255,14 @@ impl Store {
             .collect()
     }
 
+    /// Every lead of a contact, by its keyed e-mail or phone hash, oldest first: whom an
+    /// objection concerns.
+    pub async fn leads_by_hash(&self, hash: &str) -> Result<Vec<LeadRecord>, StoreError> {
+        let sql = format!("SELECT {RECORD} FROM leads WHERE contact_hash = $1 OR phone_hash = $1 ORDER BY created_at");
+        let rows = sqlx::query(&sql).bind(hash).fetch_all(&self.pool).await?;
+        rows.iter().map(record).collect()
+    }
+
     /// Every lead of a phone number (by its keyed hash), oldest first: whom an inbound SMS
     /// concerns.
     pub async fn leads_by_phone(&self, phone_hash: &str) -> Result<Vec<LeadRecord>, StoreError> {
@@ -273,6 +281,22 @@ impl Store {
         .bind(purpose.as_str())
         .fetch_one(&self.pool)
         .await?)
+    }
+
+    /// Whether a lead of this contact granting `purpose` waits for its double opt-in or its
+    /// parent (a newer consent that will lift a withdrawal once complete).
+    pub async fn waiting_lead_granting(&self, contact_hash: &str, purpose: &Ident) -> Result<bool, StoreError> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM leads WHERE (contact_hash = $1 OR phone_hash = $1) \
+             AND status IN ($2, $3) AND granted LIKE $4",
+        )
+        .bind(contact_hash)
+        .bind(LeadStatus::PendingConfirmation.as_str())
+        .bind(LeadStatus::AwaitingGuardian.as_str())
+        .bind(format!("%\"{purpose}\"%"))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n > 0)
     }
 
     /// Suppression entries kept (in force or lifted).

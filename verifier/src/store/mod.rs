@@ -34,7 +34,9 @@ pub use accept::{AcceptOutcome, NewLead};
 pub use chain::Head;
 pub use leads::{LeadDetail, LeadFilter, LeadRecord, LeadSummary, PermissionLead};
 pub use tokens::{NewToken, TokenLead};
-pub use transitions::{Confirm, Guardian, LifeOp, LifeOutcome, Purge, ResendConfirmation, Withdraw, WithdrawTarget};
+pub use transitions::{
+    Confirm, Guardian, LifeOp, LifeOutcome, Object, Purge, ResendConfirmation, Withdraw, WithdrawTarget,
+};
 pub use writer::{Writer, WriterTask};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");

@@ -361,7 +361,7 @@ async fn withdrawal_from_the_page_is_per_purpose_or_all_and_the_get_page_changes
 }
 
 #[tokio::test]
-async fn a_withdrawn_address_is_refused_with_an_older_receipt_and_a_fresh_consent_lifts_it() {
+async fn a_withdrawn_address_is_refused_with_an_older_receipt_and_only_a_confirmed_fresh_consent_lifts_it() {
     let sink = SmtpSink::start().await.unwrap();
     let app = app_with_smtp(&sink).await;
     let email = unique_email();
@@ -384,7 +384,28 @@ async fn a_withdrawn_address_is_refused_with_an_older_receipt_and_a_fresh_consen
     fresh.iat = app.clock.now();
     fresh.decisions.iter_mut().for_each(|d| d.at = fresh.iat);
     let new_lead = lead_id_of(app.post_lead(&sign(&fresh)).await).await;
-    assert!(kinds(&app, &new_lead).await.contains(&"suppression_lifted".to_string()));
+    assert_eq!(status_of(&app, &new_lead).await, "pending_confirmation");
+    assert!(
+        !kinds(&app, &new_lead).await.contains(&"suppression_lifted".to_string()),
+        "an accepted consent that waits for its double opt-in lifts nothing"
+    );
+    let key = consent_verifier::consent::access::create_key(&app.state.store, "crm", app.clock.now()).await.unwrap().1;
+    let ask = || async {
+        let url = format!("{}/v1/admin/permissions?email={email}&purpose=newsletter-email&channel=email", app.base);
+        app.client.get(url).bearer_auth(&key).send().await.unwrap().json::<serde_json::Value>().await.unwrap()
+    };
+    let waiting = ask().await;
+    assert_eq!(waiting["allowed"], false, "{waiting}");
+    assert_eq!(waiting["reason"], consent_verifier::consent::permissions::WITHDRAWN_NEWER_WAITING, "it says why");
+    assert_problem(app.post_lead(&old_receipt).await, 409, "suppressed").await;
+
+    let mails = sink.wait_for(2, WAIT).await.unwrap();
+    let confirm = local(&link_in(&mails[1], "confirm"), &app);
+    assert_eq!(app.client.post(&confirm).send().await.unwrap().status(), 200);
+    assert_eq!(status_of(&app, &new_lead).await, "active");
+    assert!(kinds(&app, &new_lead).await.contains(&"suppression_lifted".to_string()), "the complete consent lifts it");
+    let allowed = ask().await;
+    assert_eq!(allowed["allowed"], true, "{allowed}");
 }
 
 #[tokio::test]

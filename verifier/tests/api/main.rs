@@ -13,6 +13,7 @@ mod http;
 mod layers;
 mod lifecycle;
 mod notices;
+mod objections;
 mod proofs;
 mod rate_limits;
 mod replicas;

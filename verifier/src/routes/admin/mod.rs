@@ -4,6 +4,7 @@
 
 mod csv;
 mod leads;
+pub mod objections;
 mod permissions;
 
 use axum::Router;
@@ -11,7 +12,7 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 
 use crate::consent::access::{KeyCheck, check_key};
 use crate::error::{ApiError, Code};
@@ -25,6 +26,7 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .route("/v1/admin/leads/{id}/proof", get(leads::proof))
         .route("/v1/admin/permissions", get(permissions::permissions))
         .route("/v1/admin/export", get(leads::export))
+        .route("/v1/admin/objections", post(objections::post))
         .layer(axum::middleware::from_fn_with_state(state, require_key))
 }
 

@@ -57,5 +57,8 @@ pub(super) async fn apply(
         by => serde_json::json!({"status": t.to, "by": by}),
     };
     chain.append_for_lead(conn, &t.lead_id, EventKind::Confirmed, &data, now).await?;
+    if t.to == LeadStatus::Active {
+        super::lift::on_active(conn, chain, &t.lead_id, now).await?;
+    }
     Ok(LifeOutcome::Done { lead_id: t.lead_id.clone(), status: t.to })
 }

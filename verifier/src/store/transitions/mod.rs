@@ -18,6 +18,8 @@
 mod confirm;
 mod guard;
 mod guardian;
+mod lift;
+mod object;
 mod purge;
 mod resend;
 mod sent;
@@ -27,6 +29,7 @@ use sqlx::AnyConnection;
 
 pub use confirm::Confirm;
 pub use guardian::Guardian;
+pub use object::Object;
 pub use purge::Purge;
 pub use resend::ResendConfirmation;
 pub use withdraw::{Withdraw, WithdrawTarget};
@@ -50,6 +53,8 @@ pub enum LifeOp {
         /// Outbox row.
         outbox_id: String,
     },
+    /// An objection received anywhere, and the suppressions it puts in force.
+    Object(Object),
     /// Retention: delete these leads' personal data.
     Purge(Purge),
     /// An event about no lead (an inbound SMS that asked for nothing we act on).
@@ -93,6 +98,7 @@ pub(super) async fn apply(
         LifeOp::Withdraw(t) => withdraw::apply(conn, chain, t, now).await,
         LifeOp::MailSent { outbox_id } => sent::apply(conn, chain, outbox_id, now).await,
         LifeOp::Purge(t) => purge::apply(conn, chain, t, now).await,
+        LifeOp::Object(t) => object::apply(conn, chain, t, now).await,
         LifeOp::Record { kind, data } => {
             chain.append(None, None, *kind, data, now)?;
             Ok(LifeOutcome::Count(1))

@@ -26,6 +26,8 @@ pub struct Withdraw {
     pub source: WithdrawalSource,
     /// For a request signed by the visitor's key, its id (single-use).
     pub signed_jti: Option<String>,
+    /// For a withdrawal an objection caused, the objection's id (shown in the proof).
+    pub objection: Option<String>,
     /// What else follows.
     pub target: WithdrawTarget,
 }
@@ -91,9 +93,12 @@ pub(super) async fn apply(
         .execute(&mut *conn)
         .await?;
     }
-    let data = serde_json::json!({
+    let mut data = serde_json::json!({
         "purposes": t.withdrawn, "source": t.source, "signed_jti": t.signed_jti, "status": t.next,
     });
+    if let Some(objection) = &t.objection {
+        data["objection_id"] = objection.as_str().into();
+    }
     chain.append_for_lead(conn, &t.lead_id, EventKind::Withdrawn, &data, now).await?;
     if t.target.suppress {
         let (sms, email): (Vec<&String>, Vec<&String>) = t.withdrawn.iter().partition(|p| t.sms_purposes.contains(p));

@@ -1,0 +1,151 @@
+//! Objections from anywhere (rule 18) and refusals at the source (rule 19): recorded once,
+//! the contact suppressed for the scope, the leads given before withdrawn, an event in the
+//! chain without the address, and the permissions answer no.
+
+use consent_verifier::consent::access::create_key;
+
+use crate::helpers::*;
+
+async fn key(app: &TestApp) -> String {
+    create_key(&app.state.store, "dpo", app.clock.now()).await.unwrap().1
+}
+
+async fn object(app: &TestApp, key: &str, body: serde_json::Value) -> reqwest::Response {
+    app.client.post(format!("{}/v1/admin/objections", app.base)).bearer_auth(key).json(&body).send().await.unwrap()
+}
+
+async fn allowed(app: &TestApp, key: &str, email: &str, purpose: &str) -> serde_json::Value {
+    let url = format!("{}/v1/admin/permissions?email={email}&purpose={purpose}&channel=email", app.base);
+    app.client.get(url).bearer_auth(key).send().await.unwrap().json().await.unwrap()
+}
+
+async fn status_of(app: &TestApp, lead: &str) -> String {
+    app.state.store.lead(lead).await.unwrap().unwrap().status.to_string()
+}
+
+async fn lead_of(res: reqwest::Response) -> String {
+    let body: serde_json::Value = res.json().await.unwrap();
+    body["lead_id"].as_str().unwrap_or_else(|| panic!("no lead: {body}")).to_string()
+}
+
+#[tokio::test]
+async fn an_objection_from_the_dpo_withdraws_suppresses_and_is_recorded_once_without_the_address() {
+    let app = spawn_app().await;
+    let k = key(&app).await;
+    let email = unique_email();
+    let s = app.session().await;
+    let older = sign(&s.claims(&email)); // signed before the objection, sent after it
+    let lead = lead_of(app.post_lead(&sign(&s.claims(&email))).await).await;
+    app.clock.advance(2);
+
+    let body = serde_json::json!({"email": email.to_uppercase().replace("@EXAMPLE.ORG", "@example.org"),
+        "source": "dpo", "note": "letter of 1 December"});
+    let res = object(&app, &k, body.clone()).await;
+    assert_eq!(res.status(), 201);
+    let done: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(done["duplicate"], false, "{done}");
+    assert_eq!(done["leads_withdrawn"], 1, "{done}");
+    assert!(done["suppressed"].as_u64().unwrap() >= 2, "every e-mail purpose of the notice: {done}");
+    assert_eq!(status_of(&app, &lead).await, "withdrawn");
+    assert_eq!(allowed(&app, &k, &email, "newsletter-email").await["allowed"], false);
+    assert_problem(app.post_lead(&older).await, 409, "suppressed").await;
+
+    // The same objection again (say, the import run twice): recorded once.
+    let again: serde_json::Value = object(&app, &k, body).await.json().await.unwrap();
+    assert_eq!(again["duplicate"], true, "{again}");
+    assert_eq!(again["objection_id"], done["objection_id"]);
+
+    let events = app.state.store.lead_events(&lead).await.unwrap();
+    let withdrawn = events.iter().find(|e| e.kind == "withdrawn").expect("a withdrawal in the lead's chain");
+    assert_eq!(withdrawn.data["objection_id"], done["objection_id"], "{}", withdrawn.data);
+    assert_eq!(withdrawn.data["source"], "objection", "{}", withdrawn.data);
+    let all = app.state.store.events(0, 10_000).await.unwrap();
+    let recorded: Vec<_> = all.iter().filter(|e| e.kind == "objection_recorded").collect();
+    assert_eq!(recorded.len(), 1, "one event for one objection");
+    let local = email.split('@').next().unwrap();
+    let text = |e: &consent_receipt::Event| e.data.to_string();
+    assert!(all.iter().all(|e| !text(e).contains(local) && !text(e).contains("letter of")), "no address, no note");
+}
+
+#[tokio::test]
+async fn an_objection_is_kept_to_its_scope_and_a_consent_given_after_it_stands() {
+    let app = spawn_app().await;
+    let k = key(&app).await;
+    let email = unique_email();
+    let s = app.session().await;
+    let mut both = s.claims(&email);
+    both.decisions.iter_mut().for_each(|d| d.granted = d.purpose != "offers-sms");
+    let lead = lead_of(app.post_lead(&sign(&both)).await).await;
+    app.clock.advance(2);
+    let res = object(
+        &app,
+        &k,
+        serde_json::json!({"email": email, "scope": "purpose", "purpose": "partner-sharing", "source": "esp"}),
+    )
+    .await;
+    assert_eq!(res.status(), 201);
+    let stored = app.state.store.lead(&lead).await.unwrap().unwrap();
+    assert_eq!(stored.granted, ["newsletter-email"], "only the purpose objected to is withdrawn");
+    assert_ne!(stored.status.to_string(), "withdrawn");
+
+    // An objection dated before a consent leaves that consent alone.
+    app.clock.advance(2);
+    let later = lead_of(app.post_lead(&sign(&app.session().await.claims(&email))).await).await;
+    let earlier = app.clock.now() - 60;
+    let res =
+        object(&app, &k, serde_json::json!({"email": email, "source": "letter", "received_at": earlier.to_string()}))
+            .await;
+    assert_eq!(res.status(), 201);
+    let done: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(done["leads_withdrawn"], 0, "both consents were given after the letter: {done}");
+    assert_ne!(status_of(&app, &later).await, "withdrawn");
+    assert_ne!(status_of(&app, &lead).await, "withdrawn");
+}
+
+#[tokio::test]
+async fn a_bad_objection_gets_a_clear_error() {
+    let app = spawn_app().await;
+    let k = key(&app).await;
+    for (body, says) in [
+        (serde_json::json!({"source": "dpo"}), "exactly one of email and phone"),
+        (serde_json::json!({"email": "a@example.org", "source": "rumour"}), "source `rumour`"),
+        (serde_json::json!({"email": "a@example.org", "source": "dpo", "scope": "notice"}), "needs `notice`"),
+        (serde_json::json!({"email": "a@example.org", "source": "dpo", "received_at": "tomorrow"}), "received_at"),
+        (serde_json::json!({"phone": "+33612", "source": "phone"}), "phone"),
+    ] {
+        let problem = assert_problem(object(&app, &k, body.clone()).await, 400, "malformed-request").await;
+        assert!(problem["detail"].as_str().unwrap().contains(says), "{body} → {problem}");
+    }
+    let anonymous = app
+        .client
+        .post(format!("{}/v1/admin/objections", app.base))
+        .json(&serde_json::json!({"email": "a@example.org", "source": "dpo"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
+}
+
+#[tokio::test]
+async fn a_refusal_stated_at_the_source_is_recorded_as_an_objection_never_as_consent() {
+    let app = spawn_app().await;
+    let k = key(&app).await;
+    let email = unique_email();
+    let s = app.session().await;
+    let res = app
+        .client
+        .post(format!("{}/v1/leads", app.base))
+        .header("Origin", s.origin.as_str())
+        .json(&serde_json::json!({"receipt": sign(&s.claims(&email)), "fields": {"no_solicitation": true}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["status"], "objection", "{body}");
+    assert!(body.get("lead_id").is_none(), "no lead: {body}");
+    assert_eq!(app.state.store.count_leads().await.unwrap(), 0, "nothing recorded as consent");
+    let answer = allowed(&app, &k, &email, "newsletter-email").await;
+    assert_eq!(answer["allowed"], false, "{answer}");
+    assert_eq!(answer["reason"], "withdrawn", "the refusal is on the suppression list: {answer}");
+}
