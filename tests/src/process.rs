@@ -60,11 +60,40 @@ impl VerifierProcess {
         args: &[&str],
         envs: &[(&str, &str)],
     ) -> anyhow::Result<VerifierProcess> {
+        VerifierProcess::launch(port, data_dir, args, envs, None)
+    }
+
+    /// As [`start`](Self::start), under an open-file limit of `nofile` (soft and hard),
+    /// as `ulimit -n` sets it.
+    pub fn start_with_open_file_limit(
+        data_dir: &Path,
+        args: &[&str],
+        envs: &[(&str, &str)],
+        nofile: u64,
+    ) -> anyhow::Result<VerifierProcess> {
+        VerifierProcess::launch(free_port()?, data_dir, args, envs, Some(nofile))
+    }
+
+    fn launch(
+        port: u16,
+        data_dir: &Path,
+        args: &[&str],
+        envs: &[(&str, &str)],
+        nofile: Option<u64>,
+    ) -> anyhow::Result<VerifierProcess> {
         let ws = crate::workspace_dir();
         std::fs::create_dir_all(data_dir)?;
         let log = data_dir.join(format!("verifier-{port}-{}.log", crate::now()));
         let logfile = std::fs::File::create(&log)?;
-        let mut cmd = Command::new(verifier_bin()?);
+        let mut cmd = match nofile {
+            // The shell sets the limit, then becomes the verifier (same process id).
+            Some(n) => {
+                let mut c = Command::new("sh");
+                c.arg("-c").arg(format!("ulimit -n {n} && exec \"$0\" \"$@\"")).arg(verifier_bin()?);
+                c
+            }
+            None => Command::new(verifier_bin()?),
+        };
         cmd.arg("serve").arg("--addr").arg(format!("127.0.0.1:{port}")).arg("--data-dir").arg(data_dir);
         if !args.contains(&"--notices") {
             cmd.arg("--notices").arg(ws.join("notices"));
@@ -128,14 +157,19 @@ impl VerifierProcess {
     pub fn terminate(&mut self) -> anyhow::Result<std::process::ExitStatus> {
         let status = Command::new("kill").args(["-s", "TERM", "--"]).arg(self.child.id().to_string()).status()?;
         anyhow::ensure!(status.success(), "kill -TERM failed");
-        let deadline = Instant::now() + Duration::from_secs(20);
+        self.wait_exit(Duration::from_secs(20))
+    }
+
+    /// Waits at most `limit` for the process to exit (after a signal sent elsewhere).
+    pub fn wait_exit(&mut self, limit: Duration) -> anyhow::Result<std::process::ExitStatus> {
+        let deadline = Instant::now() + limit;
         while Instant::now() < deadline {
             if let Some(s) = self.child.try_wait()? {
                 return Ok(s);
             }
-            std::thread::sleep(Duration::from_millis(50));
+            std::thread::sleep(Duration::from_millis(20));
         }
-        bail!("the verifier did not stop within 20 s of SIGTERM")
+        bail!("the verifier did not stop within {limit:?}")
     }
 }
 

@@ -2,10 +2,8 @@
 //! variables and flags (later ones win). Every default is chosen so that
 //! `consent-verifier serve` works on a fresh machine with no flags.
 
-use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
@@ -13,81 +11,13 @@ use serde::Deserialize;
 
 use crate::domain::Origin;
 
+mod limits;
 mod sms;
+mod values;
 
+pub use limits::{LimitSettings, LimitsConfig, Rate, RateSetting};
 pub use sms::{SmsConfig, SmsSettings, SmsTransport};
-
-/// A secret string (password, key material): never printed, wiped on drop.
-#[derive(Clone, Default, Deserialize)]
-#[serde(transparent)]
-pub struct SecretString(String);
-
-impl SecretString {
-    /// Wraps a secret.
-    pub fn new(s: String) -> Self {
-        SecretString(s)
-    }
-    /// The secret itself, for the one place that needs it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for SecretString {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
-
-impl Drop for SecretString {
-    fn drop(&mut self) {
-        zeroize::Zeroize::zeroize(&mut self.0);
-    }
-}
-
-impl FromStr for SecretString {
-    type Err = std::convert::Infallible;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(SecretString(s.to_string()))
-    }
-}
-
-/// A duration written as `90s`, `5m`, `2h`, `7d` or a bare number of seconds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct HumanDuration(pub Duration);
-
-impl FromStr for HumanDuration {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let s = s.trim();
-        let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-        let (num, unit) = s.split_at(split);
-        let n: u64 = num.parse().map_err(|_| format!("`{s}` is not a duration such as 90s, 5m, 2h or 7d"))?;
-        let secs = match unit {
-            "" | "s" => n,
-            "m" => n * 60,
-            "h" => n * 3600,
-            "d" => n * 86_400,
-            _ => return Err(format!("`{s}`: the unit must be s, m, h or d")),
-        };
-        Ok(HumanDuration(Duration::from_secs(secs)))
-    }
-}
-
-impl<'de> Deserialize<'de> for HumanDuration {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Secs(u64),
-            Text(String),
-        }
-        match Raw::deserialize(d)? {
-            Raw::Secs(n) => Ok(HumanDuration(Duration::from_secs(n))),
-            Raw::Text(t) => t.parse().map_err(serde::de::Error::custom),
-        }
-    }
-}
+pub use values::{HumanDuration, SecretString};
 
 /// How mail leaves the verifier.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
@@ -178,11 +108,19 @@ pub struct Settings {
     #[command(flatten)]
     #[serde(default)]
     pub sms: SmsSettings,
+    /// Limits: timeouts, connections, request rates, trusted proxies (the `[limits]` table).
+    #[command(flatten)]
+    #[serde(default)]
+    pub limits: LimitSettings,
+    /// How long a replica holds a message it claimed from the outbox before another may
+    /// send it (PostgreSQL; a replica that died frees its claims then) [default: 30s]
+    #[arg(long, env = "CONSENT_OUTBOX_LEASE")]
+    pub outbox_lease: Option<HumanDuration>,
 }
 
 macro_rules! prefer {
     ($a:expr, $b:expr, $($field:ident),+) => {
-        Settings { $($field: $a.$field.or($b.$field)),+, sms: $a.sms.or($b.sms), allowed_origins: if $a.allowed_origins.is_empty() { $b.allowed_origins } else { $a.allowed_origins } }
+        Settings { $($field: $a.$field.or($b.$field)),+, sms: $a.sms.or($b.sms), limits: $a.limits.or($b.limits), allowed_origins: if $a.allowed_origins.is_empty() { $b.allowed_origins } else { $a.allowed_origins } }
     };
 }
 
@@ -215,7 +153,8 @@ impl Settings {
             smtp_port,
             smtp_tls,
             smtp_username,
-            smtp_password
+            smtp_password,
+            outbox_lease
         )
     }
 }
@@ -274,6 +213,10 @@ pub struct Config {
     pub mail: MailConfig,
     /// SMS.
     pub sms: SmsConfig,
+    /// Limits.
+    pub limits: LimitsConfig,
+    /// Outbox claim lease.
+    pub outbox_lease: Duration,
 }
 
 /// Largest request body accepted.
@@ -353,6 +296,8 @@ impl Config {
             request_timeout: s.request_timeout.map_or(Duration::from_secs(10), |d| d.0),
             mail,
             sms,
+            limits: LimitsConfig::resolve(s.limits)?,
+            outbox_lease: s.outbox_lease.map_or(Duration::from_secs(30), |d| d.0),
         })
     }
 }

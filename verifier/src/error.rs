@@ -90,6 +90,9 @@ codes! {
     /// An inbound SMS whose signature does not hold.
     BadInboundSignature = "bad-inbound-signature", 401, "Unsigned inbound message",
         "POST /v1/sms/inbound needs X-Consent-Timestamp (Unix seconds, within 5 minutes) and X-Consent-Signature, the base64url HMAC-SHA256 of `<timestamp>.<body>` under the key given with --sms-inbound-secret.";
+    /// Over a request-rate limit.
+    RateLimited = "rate-limited", 429, "Too many requests",
+        "This client address (or, for POST /v1/leads, this page origin) sent more requests than the verifier's limits allow (--client-rate, --origin-rate; failed admin keys: --admin-failure-rate). Nothing was checked or recorded. Wait the number of seconds the Retry-After header gives, then try again. An honest site stays far below the defaults; a site behind a proxy should name it with --trusted-proxy, so that its visitors are counted apart.";
     /// A revoked admin key.
     RevokedKey = "revoked-key", 403, "API key revoked",
         "This API key was revoked with `consent-verifier admin revoke-key`. Make a new one with `admin create-key`.";

@@ -5,12 +5,13 @@
 //! their nonces and seals interchangeable.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use consent_receipt::{Jwk, Jwks, SigningKey, b64, thumbprint};
 use zeroize::Zeroizing;
+
+use crate::files::{Access, Existing, write_atomic};
 
 /// Fills an array from the operating system's random source.
 pub fn random<const N: usize>() -> Result<[u8; N], getrandom::Error> {
@@ -115,17 +116,10 @@ fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Writes `bytes` to a new file readable only by its owner; never overwrites.
+/// Writes `bytes` to a new file readable only by its owner, atomically (a crash leaves
+/// the whole key or none, see [`crate::files`]); never overwrites.
 pub fn write_private_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path).with_context(|| format!("creating {}", path.display()))?;
-    file.write_all(bytes).and_then(|()| file.sync_all()).with_context(|| format!("writing {}", path.display()))
+    write_atomic(path, bytes, Access::Private, Existing::Keep).with_context(|| format!("creating {}", path.display()))
 }
 
 fn write_new_key(dir: &Path) -> anyhow::Result<PathBuf> {

@@ -15,17 +15,21 @@
 //! Beside them: [`domain`] (statuses, event kinds, identifiers shared by all layers),
 //! [`mail`] (composing and sending mail, the outbox worker of every channel), [`sms`]
 //! (composing SMS, their transports, inbound STOP and OUI), [`notices`] (the site
-//! owner's notice files), [`nonce`] and [`keys`] (the verifier's secrets), [`config`],
-//! [`startup`] ([`Application`]) and [`cli`].
+//! owner's notice files), [`nonce`] and [`keys`] (the verifier's secrets), [`files`] (files written atomically), [`config`],
+//! [`startup`] ([`Application`]), [`connections`] (serving sockets with timeouts, caps and
+//! a shutdown deadline), [`limits`] (client addresses and request rates) and [`cli`].
 
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod connections;
 pub mod consent;
 pub mod domain;
 pub mod error;
+pub mod files;
 pub mod i18n;
 pub mod keys;
+pub mod limits;
 pub mod lint;
 pub mod mail;
 pub mod nonce;

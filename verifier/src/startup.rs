@@ -72,6 +72,7 @@ impl Application {
             global_origins,
             mail_wake: Arc::new(tokio::sync::Notify::new()),
             sms_wake: Arc::new(tokio::sync::Notify::new()),
+            limits: crate::limits::RateLimits::new(&config.limits),
             config,
         });
         Ok(Application { listener, state, writer_task, transport, sms, inbound })
@@ -131,6 +132,7 @@ impl Application {
             transport,
             state.clock.clone(),
             state.mail_wake.clone(),
+            state.config.outbox_lease,
             stopped.clone(),
         ));
         // One worker per channel: a slow SMS provider never holds up mail.
@@ -140,25 +142,38 @@ impl Application {
             sms,
             state.clock.clone(),
             state.sms_wake.clone(),
+            state.config.outbox_lease,
             stopped.clone(),
         ));
         let listener_of_sms = tokio::spawn(receive_sms(state.clone(), inbound, stopped.clone()));
         let purger = tokio::spawn(crate::consent::retention::run(state.clone(), stopped.clone()));
-        let checkpointer = tokio::spawn(crate::consent::proof::run(state.clone(), stopped));
+        let checkpointer = tokio::spawn(crate::consent::proof::run(state.clone(), stopped.clone()));
+        let pruner = tokio::spawn(prune_rate_limits(state.clone(), stopped));
         let app = router(state.clone());
-        axum::serve(listener, app).with_graceful_shutdown(shutdown).await.context("serving HTTP")?;
-        // In-flight requests are done. The mail worker finishes the batch in hand, then the
-        // writer commits what is queued, then the pool closes.
+        crate::connections::serve(listener, app, &state.config.limits, shutdown).await.context("serving HTTP")?;
+        // Requests in flight are done or were cut at the deadline. The mail worker finishes
+        // the batch in hand, then the writer commits what is queued, then the pool closes.
         let _ = stop.send(true);
         let _ = mailer.await;
         let _ = texter.await;
         let _ = listener_of_sms.await;
         let _ = purger.await;
         let _ = checkpointer.await;
+        let _ = pruner.await;
         writer_task.finish().await;
         state.store.close().await;
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+/// Empties the rate-limit tables of clients not seen lately, every minute, until `stop`.
+async fn prune_rate_limits(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(std::time::Duration::from_secs(60)) => state.limits.prune(),
+            _ = stop.changed() => break,
+        }
     }
 }
 

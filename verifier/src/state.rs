@@ -7,6 +7,7 @@ use std::sync::{Arc, RwLock};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::keys::KeyRing;
+use crate::limits::RateLimits;
 use crate::nonce::Nonces;
 use crate::notices::Registry;
 use crate::store::{Store, Writer};
@@ -38,6 +39,8 @@ pub struct Inner {
     pub mail_wake: Arc<tokio::sync::Notify>,
     /// Wakes the SMS worker when an SMS is queued.
     pub sms_wake: Arc<tokio::sync::Notify>,
+    /// Request-rate buckets.
+    pub limits: RateLimits,
 }
 
 impl Deref for AppState {

@@ -119,6 +119,12 @@ fn run_all(phases: &mut Phases) -> Result {
     all.env("CHROMEDRIVER", &chromedriver);
     run(all)?;
 
+    phases.start("fuzz (3 s per target)");
+    say("Fuzzing every parser of outside input for 3 s each (proptest; corpus in verifier/tests/fuzz/corpus)");
+    let mut fuzz = cargo_with(&["test", "--workspace", "--test", "fuzz", "--", "--nocapture"]);
+    fuzz.env("CONSENT_FUZZ_SECS", "3");
+    run(fuzz)?;
+
     match env::var("CONSENT_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty()) {
         Some(url) => {
             phases.start("tests on PostgreSQL");

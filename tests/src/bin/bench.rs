@@ -151,6 +151,11 @@ fn main() -> anyhow::Result<()> {
 /// receipts are signed once for all of them.
 const PUBLIC: &str = "http://bench.test";
 
+/// The bench is one client sending as fast as the verifier takes it: no rate limit, no
+/// per-client connection cap (the defaults are for the open internet).
+pub const UNLIMITED: [&str; 6] =
+    ["--client-rate", "off", "--origin-rate", "off", "--max-connections-per-client", "100000"];
+
 /// The port of the bench's SMTP sink.
 static SMTP_PORT: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(0);
 
@@ -158,6 +163,7 @@ fn start(data: &std::path::Path, keys: &std::path::Path, database: &str) -> anyh
     let log = std::env::var("BENCH_RUST_LOG").unwrap_or_else(|_| "info".into());
     let keys = keys.to_string_lossy().to_string();
     let mut args = vec!["--public-url", PUBLIC, "--keys-dir", keys.as_str(), "--database-url", database];
+    args.extend(UNLIMITED);
     let smtp = consent_e2e::smtp::smtp_args(SMTP_PORT.load(Ordering::Relaxed));
     args.extend(smtp.iter().map(String::as_str));
     VerifierProcess::start(data, &args, &[("RUST_LOG", log.as_str())])

@@ -12,7 +12,7 @@ use lettre::address::Envelope;
 use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::{Address, AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::config::{MailConfig, MailTransport, SmtpTls};
 use crate::domain::{MessageKind, OutgoingMail};
@@ -97,8 +97,10 @@ fn redact(text: &str, address: &str) -> String {
 /// Where mail goes.
 #[derive(Debug, Clone)]
 pub enum Transport {
-    /// `.eml` files in a directory (the demo default).
-    File(AsyncFileTransport<Tokio1Executor>, std::path::PathBuf),
+    /// `.eml` files in a directory (the demo default), one per message, named by its
+    /// outbox id and written atomically: a crash never leaves an empty or partial message,
+    /// and a message sent again after a crash replaces itself.
+    File(std::path::PathBuf),
     /// An SMTP server.
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
 }
@@ -110,7 +112,9 @@ impl Transport {
             MailTransport::File => {
                 std::fs::create_dir_all(&c.outbox_dir)
                     .with_context(|| format!("creating the mail outbox {}", c.outbox_dir.display()))?;
-                Ok(Transport::File(AsyncFileTransport::new(&c.outbox_dir), c.outbox_dir.clone()))
+                crate::files::remove_temporaries(&c.outbox_dir)
+                    .with_context(|| format!("cleaning the mail outbox {}", c.outbox_dir.display()))?;
+                Ok(Transport::File(c.outbox_dir.clone()))
             }
             MailTransport::Smtp => {
                 let host = c.smtp_host.as_deref().context("--smtp-host is required with --mail-transport smtp")?;
@@ -138,13 +142,14 @@ impl Transport {
         )
         .map_err(|e| SendError::Permanent(e.to_string()))?;
         match self {
-            Transport::File(t, dir) => {
-                let id = t
-                    .send_raw(&envelope, mail.message.as_bytes())
+            Transport::File(dir) => {
+                let _ = envelope;
+                let path = dir.join(format!("{}.eml", mail.id));
+                crate::files::write_in_background(path.clone(), mail.message.clone().into_bytes())
                     .await
-                    .map_err(|e| SendError::Transient(e.to_string()))?;
+                    .map_err(|e| SendError::Transient(format!("writing {}: {e}", path.display())))?;
                 // The demo has no mail server: the link goes to the log (never the address).
-                tracing::info!(kind = %mail.kind, file = %dir.join(format!("{id}.eml")).display(), link = %mail.link, "mail written to the outbox folder");
+                tracing::info!(kind = %mail.kind, file = %path.display(), link = %mail.link, "mail written to the outbox folder");
                 Ok(())
             }
             // Servers often quote the address in their refusal: it never reaches the log.

@@ -19,8 +19,6 @@ use crate::clock::Clock;
 use crate::store::outbox::{Claimed, Retry};
 use crate::store::{LifeOp, Store, Writer};
 
-/// Seconds a claim lasts before another worker may take the row.
-const LEASE_SECS: i64 = 30;
 /// Mails claimed at once.
 const BATCH: i64 = 64;
 /// After this many failures a permanently refused mail is given up.
@@ -61,10 +59,11 @@ pub async fn run<S: Sender>(
     transport: S,
     clock: Clock,
     wake: std::sync::Arc<Notify>,
+    lease: Duration,
     mut stop: watch::Receiver<bool>,
 ) {
     loop {
-        match send_due(&store, &writer, &transport, &clock).await {
+        match send_due(&store, &writer, &transport, &clock, lease).await {
             Ok(n) if n > 0 => continue,
             Ok(_) => {}
             Err(e) => {
@@ -82,16 +81,19 @@ pub async fn run<S: Sender>(
     }
 }
 
-/// Claims and sends one batch of due messages of the sender's channel; returns how many
-/// it claimed.
+/// Claims and sends one batch of due messages of the sender's channel, each claim leased
+/// for `lease` (`--outbox-lease`: the time another replica waits before it sends a
+/// message whose claimer died); returns how many it claimed.
 pub async fn send_due<S: Sender>(
     store: &Store,
     writer: &Writer,
     transport: &S,
     clock: &Clock,
+    lease: Duration,
 ) -> anyhow::Result<usize> {
     use futures_util::{StreamExt, TryStreamExt};
-    let claimed = store.claim_due(transport.channel(), clock.now(), LEASE_SECS, BATCH).await?;
+    let lease = lease.as_secs().max(1) as i64;
+    let claimed = store.claim_due(transport.channel(), clock.now(), lease, BATCH).await?;
     let n = claimed.len();
     // Several at once: their "sent" marks then share one commit of the writer.
     futures_util::stream::iter(claimed)

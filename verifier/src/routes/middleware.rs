@@ -1,12 +1,13 @@
 //! What every answer goes through: problem+json for every error, and the security and
 //! caching headers.
 
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::error::{ApiError, Code};
+use crate::state::AppState;
 
 /// The strict policy every page is served with: no inline script or style anywhere, and
 /// WebAssembly allowed to compile ('wasm-unsafe-eval').
@@ -14,9 +15,21 @@ pub const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval';
     img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
     frame-ancestors 'none'";
 
+/// No powerful browser feature is used by any page of the verifier: none may be used by
+/// them, nor by anything they embed.
+pub const PERMISSIONS_POLICY: &str = "accelerometer=(), autoplay=(), camera=(), display-capture=(), \
+    encrypted-media=(), fullscreen=(), geolocation=(), gyroscope=(), hid=(), idle-detection=(), \
+    magnetometer=(), microphone=(), midi=(), payment=(), publickey-credentials-get=(), screen-wake-lock=(), \
+    serial=(), usb=(), xr-spatial-tracking=(), browsing-topics=()";
+
+/// HSTS, sent only when the public URL is https (over plain http a browser ignores it, and
+/// a demo on http://127.0.0.1 must not pin anything): two years, subdomains left alone
+/// (the verifier does not know what else runs under its domain).
+pub const HSTS: &str = "max-age=63072000";
+
 /// Security and caching headers for every answer; the widget's files may be loaded (with
 /// SRI) by pages on any origin.
-pub(crate) async fn headers(req: Request, next: Next) -> Response {
+pub(crate) async fn headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let widget_file = req.uri().path().starts_with("/widget/");
     let mut res = next.run(req).await;
     let h = res.headers_mut();
@@ -24,6 +37,10 @@ pub(crate) async fn headers(req: Request, next: Next) -> Response {
     h.entry(header::REFERRER_POLICY).or_insert(HeaderValue::from_static("strict-origin-when-cross-origin"));
     h.entry(header::CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static(CSP));
     h.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
+    h.insert("permissions-policy", HeaderValue::from_static(PERMISSIONS_POLICY));
+    if state.config.public_url.starts_with("https://") {
+        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static(HSTS));
+    }
     if widget_file {
         h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
         h.insert("cross-origin-resource-policy", HeaderValue::from_static("cross-origin"));

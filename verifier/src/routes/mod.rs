@@ -10,6 +10,7 @@ mod guardian;
 mod health;
 mod jwks;
 mod leads;
+mod limits;
 mod middleware;
 mod notice_page;
 mod notices;
@@ -101,9 +102,11 @@ pub fn router(state: AppState) -> Router {
                 })
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
+        // Outside the trace: a flood that is refused does not flood the log too.
+        .layer(axum::middleware::from_fn_with_state(state.clone(), limits::rate_limit))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, timeout))
         .layer(map_response(middleware::problemize))
-        .layer(axum::middleware::from_fn(middleware::headers))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::headers))
         .with_state(state)
 }
 

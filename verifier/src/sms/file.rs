@@ -1,6 +1,6 @@
 //! The demo transport: one JSON file per SMS in `<data-dir>/sms-outbox/`, written
-//! atomically (a temporary file, then a rename), named by the message id so that a
-//! message sent twice is one file. The link goes to the log, never the number.
+//! atomically and durably ([`crate::files::write_atomic`]), named by the message id so
+//! that a message sent twice is one file. The link goes to the log, never the number.
 
 use std::path::{Path, PathBuf};
 
@@ -19,6 +19,7 @@ impl FileSms {
     /// Creates the folder if needed.
     pub fn new(dir: &Path) -> anyhow::Result<FileSms> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating the SMS outbox {}", dir.display()))?;
+        crate::files::remove_temporaries(dir).with_context(|| format!("cleaning the SMS outbox {}", dir.display()))?;
         Ok(FileSms { dir: dir.to_path_buf() })
     }
 
@@ -26,12 +27,9 @@ impl FileSms {
     pub async fn send(&self, sms: &Claimed) -> Result<(), SendError> {
         let body = serde_json::json!({"id": sms.id, "from": sms.from, "to": sms.to, "text": sms.message});
         let path = self.dir.join(format!("{}.json", sms.id));
-        let tmp = self.dir.join(format!(".{}.json.tmp", sms.id));
-        let write = async {
-            tokio::fs::write(&tmp, body.to_string()).await?;
-            tokio::fs::rename(&tmp, &path).await
-        };
-        write.await.map_err(|e| SendError::Transient(format!("writing {}: {e}", path.display())))?;
+        crate::files::write_in_background(path.clone(), body.to_string().into_bytes())
+            .await
+            .map_err(|e| SendError::Transient(format!("writing {}: {e}", path.display())))?;
         tracing::info!(kind = %sms.kind, file = %path.display(), link = %sms.link, "SMS written to the outbox folder");
         Ok(())
     }

@@ -49,6 +49,22 @@ async fn admin_endpoints_reject_missing_wrong_and_revoked_keys() {
 }
 
 #[tokio::test]
+async fn the_bearer_scheme_is_accepted_in_any_case() {
+    let app = spawn_app().await;
+    let good = key(&app).await;
+    for scheme in ["bearer", "BEARER", "Bearer"] {
+        let res = app
+            .client
+            .get(format!("{}/v1/admin/leads", app.base))
+            .header("Authorization", format!("{scheme} {good}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{scheme}");
+    }
+}
+
+#[tokio::test]
 async fn an_unauthenticated_caller_cannot_tell_whether_an_address_is_known() {
     let app = spawn_app().await;
     accept(&app, "known@example.org", true).await;

@@ -37,6 +37,7 @@ pub struct Options {
     pub notices_dir: Option<PathBuf>,
     pub allowed_origins: Option<Vec<String>>,
     pub database_url: Option<String>,
+    pub public_url: Option<String>,
     pub settings: Option<Settings>,
 }
 
@@ -80,7 +81,7 @@ pub async fn try_spawn_app_with(opts: Options) -> anyhow::Result<TestApp> {
     let base = opts.settings.unwrap_or_default();
     let settings = Settings {
         addr: Some("127.0.0.1:0".parse()?),
-        public_url: Some(AUD.into()),
+        public_url: Some(opts.public_url.unwrap_or_else(|| AUD.into())),
         data_dir: Some(data_dir.clone()),
         keys_dir: opts.keys_dir,
         // SQLite in the data directory, or this directory's own PostgreSQL schema.

@@ -160,3 +160,19 @@ async fn health_and_readiness_answer() {
     assert_eq!(app.get("/healthz").await.status(), 200);
     assert_eq!(app.get("/readyz").await.status(), 200);
 }
+
+#[tokio::test]
+async fn every_answer_carries_a_permissions_policy_and_hsts_when_the_public_url_is_https() {
+    let app = spawn_app().await; // public URL https://verifier.test
+    for path in ["/healthz", "/errors", "/v1/nothing-here", "/.well-known/jwks.json"] {
+        let res = app.get(path).await;
+        let policy = res.headers().get("permissions-policy").and_then(|v| v.to_str().ok()).unwrap_or("");
+        assert!(policy.contains("camera=()") && policy.contains("geolocation=()"), "{path}: {policy}");
+        assert_eq!(res.headers().get("strict-transport-security").unwrap(), "max-age=63072000", "{path}");
+    }
+
+    let plain = spawn_app_with(Options { public_url: Some("http://127.0.0.1:9".into()), ..Options::default() }).await;
+    let res = plain.get("/healthz").await;
+    assert!(res.headers().get("permissions-policy").is_some());
+    assert!(res.headers().get("strict-transport-security").is_none(), "no HSTS over plain http");
+}

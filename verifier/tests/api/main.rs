@@ -6,6 +6,7 @@
 mod admin;
 mod cli;
 mod compliance;
+mod connections;
 mod crash;
 mod helpers;
 mod http;
@@ -14,6 +15,7 @@ mod lifecycle;
 mod notices;
 mod objections;
 mod proofs;
+mod rate_limits;
 mod replicas;
 mod restart;
 mod robustness;

@@ -30,6 +30,7 @@ pub async fn backlog_rate(keys: &std::path::Path) -> anyhow::Result<f64> {
         "--smpp-window",
         "32",
     ];
+    let args: Vec<&str> = args.iter().copied().chain(super::UNLIMITED).collect();
     let verifier =
         VerifierProcess::start(dir.path(), &args, &[("CONSENT_SMPP_PASSWORD", PASSWORD), ("RUST_LOG", "warn")])?;
     smsc.wait_bound(Duration::from_secs(20)).await?;

@@ -8,7 +8,7 @@ pub mod objections;
 mod permissions;
 
 use axum::Router;
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -30,15 +30,30 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .layer(axum::middleware::from_fn_with_state(state, require_key))
 }
 
-/// Bearer-key check for every admin route: 401 without a valid key, 403 for a revoked one.
+/// The credentials of `Authorization: Bearer <key>`. The scheme is case-insensitive
+/// (RFC 9110 §11.1: `bearer`, `BEARER` are the same), one or more spaces may follow it.
+fn bearer(value: &str) -> Option<&str> {
+    let (scheme, rest) = value.trim_start().split_once([' ', '\t'])?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim()).filter(|k| !k.is_empty())
+}
+
+/// Bearer-key check for every admin route: 401 without a valid key, 403 for a revoked one,
+/// 429 once an address has presented too many wrong keys lately (`--admin-failure-rate`):
+/// then no key is even looked at until it has waited.
 async fn require_key(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let presented = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .map(str::to_string);
+    let client =
+        super::limits::client_of(&state, req.headers(), req.extensions().get::<ConnectInfo<std::net::SocketAddr>>());
+    if let Some(ip) = client
+        && let Err(wait) = state.limits.admin_may_try(ip)
+    {
+        return super::limits::limited(
+            wait,
+            "too many wrong API keys from this address; wait before trying again",
+            None,
+        );
+    }
+    let presented =
+        req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(bearer).map(str::to_string);
     let unauthorized = |detail: &str| {
         let mut res = ApiError::new(Code::Unauthorized, detail).into_response();
         res.headers_mut()
@@ -54,7 +69,29 @@ async fn require_key(State(state): State<AppState>, req: Request, next: Next) ->
             next.run(req).await
         }
         Ok(KeyCheck::Revoked) => ApiError::new(Code::RevokedKey, "this API key was revoked").into_response(),
-        Ok(KeyCheck::Invalid) => unauthorized("this API key is not valid"),
+        Ok(KeyCheck::Invalid) => match client.map(|ip| state.limits.admin_failed(ip)) {
+            Some(Err(wait)) => super::limits::limited(
+                wait,
+                "too many wrong API keys from this address; wait before trying again",
+                None,
+            ),
+            _ => unauthorized("this API key is not valid"),
+        },
         Err(e) => ApiError::store(e).into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bearer;
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        for v in ["Bearer cwk_a.b", "bearer cwk_a.b", "BEARER  cwk_a.b", "bEaReR\tcwk_a.b "] {
+            assert_eq!(bearer(v), Some("cwk_a.b"), "{v}");
+        }
+        for v in ["Basic cwk_a.b", "Bearer", "Bearer ", "Bearercwk_a.b"] {
+            assert_eq!(bearer(v), None, "{v}");
+        }
     }
 }
