@@ -34,8 +34,22 @@ impl Browser {
         Browser::start_sized(1000, 1400).await
     }
 
-    /// As [`start`](Self::start), with a window size.
+    /// As [`start`](Self::start), with a window size. Tried three times: the free port
+    /// ChromeDriver was given can be taken by another test's process before it binds it
+    /// (then the session request reaches the wrong server), and a Chromium starting on a
+    /// loaded machine sometimes drops its first session.
     pub async fn start_sized(width: u32, height: u32) -> anyhow::Result<Browser> {
+        let mut last = None;
+        for _ in 0..3 {
+            match Browser::try_start(width, height).await {
+                Ok(b) => return Ok(b),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| anyhow::anyhow!("no attempt was made")))
+    }
+
+    async fn try_start(width: u32, height: u32) -> anyhow::Result<Browser> {
         let driver_path = chromedriver();
         if !driver_path.exists() {
             bail!(
@@ -50,7 +64,7 @@ impl Browser {
         // killing the group on drop leaves no browser behind even when a test panics.
         #[cfg(unix)]
         std::os::unix::process::CommandExt::process_group(&mut command, 0);
-        let driver = command.spawn().with_context(|| format!("starting {}", driver_path.display()))?;
+        let mut driver = command.spawn().with_context(|| format!("starting {}", driver_path.display()))?;
         let deadline = Instant::now() + Duration::from_secs(20);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             if Instant::now() > deadline {
@@ -76,11 +90,17 @@ impl Browser {
             serde_json::Value::Object(map) => map,
             _ => bail!("capabilities must be an object"),
         };
-        let client = ClientBuilder::new(HttpConnector::new())
+        let client = match ClientBuilder::new(HttpConnector::new())
             .capabilities(caps)
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
-            .context("opening a Chromium session")?;
+        {
+            Ok(c) => c,
+            Err(e) => {
+                kill_group_of(&mut driver);
+                return Err(anyhow::Error::new(e).context("opening a Chromium session"));
+            }
+        };
         Ok(Browser { client, driver, _profile: profile })
     }
 
@@ -111,16 +131,7 @@ impl Browser {
     }
 
     fn kill_group(&mut self) {
-        // `kill -s KILL -- -<pgid>`: ChromeDriver and every browser process it started. The
-        // `--` matters: without it procps reads `-<pgid>` as options, not as a group.
-        let _ = Command::new("kill")
-            .args(["-s", "KILL", "--"])
-            .arg(format!("-{}", self.driver.id()))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
+        kill_group_of(&mut self.driver);
     }
 }
 
@@ -128,4 +139,18 @@ impl Drop for Browser {
     fn drop(&mut self) {
         self.kill_group();
     }
+}
+
+/// Kills ChromeDriver's process group: the driver and every browser process it started.
+fn kill_group_of(driver: &mut Child) {
+    // `kill -s KILL -- -<pgid>`. The `--` matters: without it procps reads `-<pgid>` as
+    // options, not as a group.
+    let _ = Command::new("kill")
+        .args(["-s", "KILL", "--"])
+        .arg(format!("-{}", driver.id()))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    let _ = driver.kill();
+    let _ = driver.wait();
 }
