@@ -80,6 +80,16 @@ impl App {
         }))
     }
 
+    /// The status of an admin `POST` of a JSON `body`, with a valid key.
+    pub fn post_admin(&self, path: &str, body: &[u8]) -> u16 {
+        let req = Request::post(path)
+            .header("content-type", "application/json")
+            .header("authorization", format!("Bearer {}", self.key))
+            .body(Body::from(body.to_vec()))
+            .unwrap();
+        self.rt.block_on(async { self.router.clone().oneshot(req).await.unwrap().status().as_u16() })
+    }
+
     /// The status of a correctly signed `POST /v1/sms/inbound` with `body`.
     pub fn post_inbound(&self, body: &[u8]) -> u16 {
         let ts = self.state.clock.now().to_string();

@@ -1,6 +1,6 @@
 //! Fuzz targets for every parser of outside input the verifier has: compact JWS, the
-//! receipt payload, notice TOML, admin query strings, inbound SMS (the signed HTTP body
-//! and the text of an SMPP `deliver_sm`). See `engine.rs` for how they run:
+//! receipt payload, notice TOML, admin query strings, admin objection bodies, inbound SMS
+//! (the signed HTTP body and the text of an SMPP `deliver_sm`). See `engine.rs` for how they run:
 //! `cargo test --test fuzz` replays the corpus; `CONSENT_FUZZ_SECS=3 cargo test --test
 //! fuzz` fuzzes each target for three seconds (`cargo xtask test` does, in a phase of its
 //! own).
@@ -150,6 +150,30 @@ fn admin_query() {
                 prop_assert!(status < 500, "{} -> {}", format!("{path}?{query}"), status);
             }
         }
+        Ok(())
+    });
+}
+
+/// `POST /v1/admin/objections` (an objection received elsewhere), with a valid key: a 4xx
+/// or a 2xx, never a 5xx.
+#[test]
+fn admin_objection_body() {
+    let tokens: &[&[u8]] = &[
+        b"\"email\"",
+        b"\"phone\"",
+        b"\"scope\"",
+        b"\"purpose\"",
+        b"\"received_at\"",
+        b"\"source\"",
+        b":",
+        b",",
+        b"null",
+    ];
+    let generate = json_value().prop_map(|v| v.to_string().into_bytes()).boxed();
+    let app = app::shared();
+    fuzz(Target { name: "admin-objection", tokens, generate }, |body| {
+        let status = app.post_admin("/v1/admin/objections", body);
+        prop_assert!(status < 500, "status {}", status);
         Ok(())
     });
 }
