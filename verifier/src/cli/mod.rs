@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 use crate::config::Settings;
 use crate::startup::Application;
 
+mod objections;
 mod offline;
 mod store;
 mod verify;
@@ -83,6 +84,30 @@ enum Command {
     /// Admin API keys
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Objections received elsewhere (a mailing tool's unsubscribes, the DPO's register)
+    #[command(subcommand)]
+    Objections(ObjectionsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum ObjectionsCommand {
+    /// Post every row of a CSV file to a running verifier's POST /v1/admin/objections
+    ///
+    /// Columns (header line first): email or phone, source (esp, dpo, letter, phone,
+    /// sms-stop, source, other), received_at (RFC 3339 or Unix seconds), and optionally
+    /// scope (all, notice, purpose), notice, purpose, note. Running it again is safe: rows
+    /// already recorded (same contact, scope, source and time) count as duplicates. Exit status 1 when a row was refused
+    /// (each is listed with its line number), 2 when the import could not go on.
+    Import {
+        /// The CSV file
+        file: PathBuf,
+        /// The verifier's base URL
+        #[arg(long, env = "CONSENT_VERIFIER_URL", default_value = "http://127.0.0.1:8080")]
+        url: String,
+        /// An admin API key (consent-verifier admin create-key)
+        #[arg(long, env = "CONSENT_API_KEY", hide_env_values = true)]
+        api_key: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -160,6 +185,13 @@ pub fn main() -> ExitCode {
         Command::Notices(NoticesCommand::Check { dir, strict }) => run_or_report(check_notices(&dir, strict)),
         Command::Audit(AuditCommand::Verify { store }) => audit(store),
         Command::Admin(cmd) => run_or_report(admin(cmd)),
+        Command::Objections(ObjectionsCommand::Import { file, url, api_key }) => {
+            match objections::import(&file, &url, &api_key) {
+                Ok(true) => ExitCode::SUCCESS,
+                Ok(false) => ExitCode::FAILURE,
+                Err(e) => run_or_report(Err(e)),
+            }
+        }
         Command::Verify { file, seal, jwks, notice, aud } => {
             verify(&file, seal.as_deref(), jwks.as_deref(), notice.as_deref(), aud.as_deref())
         }

@@ -39,7 +39,7 @@ async fn an_objection_from_the_dpo_withdraws_suppresses_and_is_recorded_once_wit
     app.clock.advance(2);
 
     let body = serde_json::json!({"email": email.to_uppercase().replace("@EXAMPLE.ORG", "@example.org"),
-        "source": "dpo", "note": "letter of 1 December"});
+        "source": "dpo", "note": "letter of 1 December", "received_at": app.clock.now().to_string()});
     let res = object(&app, &k, body.clone()).await;
     assert_eq!(res.status(), 201);
     let done: serde_json::Value = res.json().await.unwrap();
@@ -50,7 +50,8 @@ async fn an_objection_from_the_dpo_withdraws_suppresses_and_is_recorded_once_wit
     assert_eq!(allowed(&app, &k, &email, "newsletter-email").await["allowed"], false);
     assert_problem(app.post_lead(&older).await, 409, "suppressed").await;
 
-    // The same objection again (say, the import run twice): recorded once.
+    // The same objection again (say, the import run twice): recorded once. (Without
+    // `received_at` it is timed now, and a later one is another objection.)
     let again: serde_json::Value = object(&app, &k, body).await.json().await.unwrap();
     assert_eq!(again["duplicate"], true, "{again}");
     assert_eq!(again["objection_id"], done["objection_id"]);
@@ -148,4 +149,43 @@ async fn a_refusal_stated_at_the_source_is_recorded_as_an_objection_never_as_con
     let answer = allowed(&app, &k, &email, "newsletter-email").await;
     assert_eq!(answer["allowed"], false, "{answer}");
     assert_eq!(answer["reason"], "withdrawn", "the refusal is on the suppression list: {answer}");
+}
+
+#[tokio::test]
+async fn the_csv_import_applies_each_row_once_and_names_the_lines_it_refused() {
+    let app = spawn_app().await;
+    let k = key(&app).await;
+    let email = unique_email();
+    let s = app.session().await;
+    let lead = lead_of(app.post_lead(&sign(&s.claims(&email))).await).await;
+    app.clock.advance(2);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("unsubscribes.csv");
+    let csv = format!(
+        "email,phone,source,scope,purpose,received_at,note\n\
+         {email},,esp,,,{at},\"unsubscribed at the mailing tool, 2 Dec\"\n\
+         ,+33612345678,phone,purpose,offers-sms,{at},\n\
+         not-an-address,,esp,,,{at},\n\
+         other@example.org,,rumour,,,{at},\n\
+         late@example.org,,esp,,,,\n",
+        at = app.clock.now()
+    );
+    std::fs::write(&file, csv).unwrap();
+    let first = import(&file, &app.base, &k).await;
+    let out = String::from_utf8_lossy(&first.stdout).to_string();
+    assert_eq!(first.status.code(), Some(1), "a refused row fails the run: {out}");
+    assert!(out.contains("2 applied, 0 duplicate, 3 invalid"), "{out}");
+    assert!(out.contains("line 4:") && out.contains("line 5:") && out.contains("rumour"), "line numbers: {out}");
+    assert!(out.contains("line 6: received_at is empty"), "{out}");
+    assert_eq!(status_of(&app, &lead).await, "withdrawn");
+
+    let again = import(&file, &app.base, &k).await;
+    let out = String::from_utf8_lossy(&again.stdout).to_string();
+    assert!(out.contains("0 applied, 2 duplicate, 3 invalid"), "running it again changes nothing: {out}");
+}
+
+async fn import(file: &std::path::Path, base: &str, key: &str) -> std::process::Output {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_consent-verifier"));
+    cmd.args(["objections", "import"]).arg(file).args(["--url", base, "--api-key", key]);
+    tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap()
 }
