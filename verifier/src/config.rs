@@ -355,6 +355,24 @@ mod tests {
     }
 
     #[test]
+    fn limits_come_from_a_limits_table_of_the_config_file() {
+        let file: Settings = toml::from_str(
+            "outbox-lease = \"1s\"\n[limits]\nclient-rate = \"off\"\norigin-rate = \"120/m\"\n\
+             header-timeout = \"500ms\"\ntrusted-proxies = [\"10.0.0.0/8\"]\n",
+        )
+        .unwrap();
+        let c = Config::resolve(file).unwrap();
+        assert_eq!(c.limits.client_rate, None);
+        assert_eq!(c.limits.origin_rate.map(|r| r.count), Some(120));
+        assert_eq!(c.limits.header_timeout, Duration::from_millis(500));
+        assert_eq!(c.limits.trusted_proxies.len(), 1);
+        assert_eq!(c.outbox_lease, Duration::from_secs(1));
+        let defaults = Config::resolve(Settings::default()).unwrap();
+        assert_eq!(defaults.limits.max_connections_per_client, 256);
+        assert_eq!(defaults.outbox_lease, Duration::from_secs(30));
+    }
+
+    #[test]
     fn secrets_do_not_print() {
         let s = SecretString::new("hunter2".into());
         assert_eq!(format!("{s:?}"), "[redacted]");

@@ -121,8 +121,10 @@ fn run_all(phases: &mut Phases) -> Result {
 
     phases.start("fuzz (3 s per target)");
     say("Fuzzing every parser of outside input for 3 s each (proptest; corpus in verifier/tests/fuzz/corpus)");
-    let mut fuzz = cargo_with(&["test", "--workspace", "--test", "fuzz", "--", "--nocapture"]);
-    fuzz.env("CONSENT_FUZZ_SECS", "3");
+    // The binary the build phase made: `cargo test --test fuzz` would select other targets,
+    // unify other features, and rebuild the dependencies.
+    let mut fuzz = std::process::Command::new(built_test("fuzz")?);
+    fuzz.arg("--nocapture").env("CONSENT_FUZZ_SECS", "3").current_dir(root().join("verifier"));
     run(fuzz)?;
 
     match env::var("CONSENT_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty()) {
@@ -157,6 +159,23 @@ fn run_all(phases: &mut Phases) -> Result {
     let mut wasm_tests = cargo_with(&["test", "-p", "consent-widget", "--target", "wasm32-unknown-unknown"]);
     wasm_tests.env("CHROMEDRIVER", &chromedriver);
     run(wasm_tests)
+}
+
+/// The executable of the integration test `name`, as the build phase made it (asked of
+/// cargo again, which builds nothing more).
+fn built_test(name: &str) -> Result<PathBuf> {
+    let mut c = cargo_with(&["test", "--workspace", "--no-run", "--message-format=json"]);
+    let out = crate::output(&mut c).ok_or("cargo test --no-run failed")?;
+    let wanted = format!("\"name\":\"{name}\",");
+    out.lines()
+        .filter(|l| l.contains("\"reason\":\"compiler-artifact\"") && l.contains(&wanted))
+        .filter(|l| l.contains("\"kind\":[\"test\"]"))
+        .find_map(|l| {
+            let at = l.find("\"executable\":\"")? + "\"executable\":\"".len();
+            let end = at + l[at..].find('"')?;
+            Some(PathBuf::from(&l[at..end]))
+        })
+        .ok_or_else(|| format!("cargo built no test named {name}"))
 }
 
 /// `verifier/src/i18n/<lang>.rs`.

@@ -133,6 +133,20 @@ async fn wrong_admin_keys_past_the_limit_lock_the_address_out_even_with_the_righ
     assert_eq!(get(&other, &good).await.unwrap().status(), 200, "another address is not locked out");
 }
 
+#[tokio::test]
+async fn the_admin_api_with_a_key_is_not_held_to_the_client_rate() {
+    let app = spawn_app_with(with_limits(LimitSettings { client_rate: rate("2/m"), ..Default::default() })).await;
+    let good = create_key(&app.state.store, "import", app.clock.now()).await.unwrap().1;
+    for _ in 0..10 {
+        let res = app.client.get(format!("{}/v1/admin/leads", app.base)).bearer_auth(&good).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+    }
+    for _ in 0..2 {
+        assert_eq!(notice_from(&app, &app.client, None).await.status(), 200);
+    }
+    assert_limited(notice_from(&app, &app.client, None).await).await;
+}
+
 /// Ten times a busy sign-up page (one sign-up a second at its peak): 10 sign-ups a second,
 /// each a notice fetch and a lead post from one address and one origin (a site's back end
 /// in field mode), for three seconds, against the default limits. (The hour-long version

@@ -19,6 +19,8 @@ pub struct App {
     state: AppState,
     router: Router,
     key: String,
+    /// `http://127.0.0.1:<port>`: the same verifier, served (for the CSV import, a client).
+    pub base: String,
     _dir: tempfile::TempDir,
 }
 
@@ -37,17 +39,18 @@ pub fn shared() -> &'static App {
             ..Settings::default()
         };
         settings.sms.sms_inbound_secret = Some(consent_verifier::config::SecretString::new(SECRET.into()));
-        let (state, key) = rt.block_on(async {
+        let (state, key, base) = rt.block_on(async {
             let app = Application::build(Config::resolve(settings).unwrap()).await.unwrap();
+            let base = format!("http://127.0.0.1:{}", app.port());
             let state = app.state().clone();
             let key =
                 consent_verifier::consent::access::create_key(&state.store, "fuzz", state.clock.now()).await.unwrap().1;
-            // Serving is not needed (the router is driven directly), but the writer is.
+            // Most targets drive the router directly; the CSV import is a client of the port.
             tokio::spawn(app.run_until(std::future::pending()));
-            (state, key)
+            (state, key, base)
         });
         let router = consent_verifier::routes::router(state.clone());
-        App { rt, state, router, key, _dir: dir }
+        App { rt, state, router, key, base, _dir: dir }
     })
 }
 
@@ -80,6 +83,16 @@ impl App {
         }))
     }
 
+    /// The status of an admin `POST` of a JSON `body`, with a valid key.
+    pub fn post_admin(&self, path: &str, body: &[u8]) -> u16 {
+        let req = Request::post(path)
+            .header("content-type", "application/json")
+            .header("authorization", format!("Bearer {}", self.key))
+            .body(Body::from(body.to_vec()))
+            .unwrap();
+        self.rt.block_on(async { self.router.clone().oneshot(req).await.unwrap().status().as_u16() })
+    }
+
     /// The status of a correctly signed `POST /v1/sms/inbound` with `body`.
     pub fn post_inbound(&self, body: &[u8]) -> u16 {
         let ts = self.state.clock.now().to_string();
@@ -95,6 +108,20 @@ impl App {
             .body(Body::from(body.to_vec()))
             .unwrap();
         self.rt.block_on(async { self.router.clone().oneshot(req).await.unwrap().status().as_u16() })
+    }
+
+    /// Runs `consent-verifier objections import` on `csv` against this verifier; its exit
+    /// code (0 all applied, 1 rows refused, 2 could not go on; a panic is 101).
+    pub fn import_csv(&self, csv: &[u8]) -> i32 {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), csv).unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_consent-verifier"))
+            .args(["objections", "import"])
+            .arg(file.path())
+            .args(["--url", &self.base, "--api-key", &self.key])
+            .output()
+            .unwrap();
+        out.status.code().unwrap_or(-1)
     }
 
     /// Acts on an SMS as the SMPP transport hands it over; false on an internal error.

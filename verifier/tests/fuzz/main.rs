@@ -1,9 +1,9 @@
 //! Fuzz targets for every parser of outside input the verifier has: compact JWS, the
-//! receipt payload, notice TOML, admin query strings, inbound SMS (the signed HTTP body
-//! and the text of an SMPP `deliver_sm`). See `engine.rs` for how they run:
-//! `cargo test --test fuzz` replays the corpus; `CONSENT_FUZZ_SECS=3 cargo test --test
-//! fuzz` fuzzes each target for three seconds (`cargo xtask test` does, in a phase of its
-//! own).
+//! receipt payload, notice TOML, admin query strings, admin objection bodies and their CSV
+//! import, inbound SMS (the signed HTTP body and the text of an SMPP `deliver_sm`). See
+//! `engine.rs` for how they run: a plain test run replays the corpus;
+//! `CONSENT_FUZZ_SECS=3` fuzzes each target for three seconds (`cargo xtask test` does, in
+//! a phase of its own).
 
 #![allow(clippy::unwrap_used)] // tests unwrap: a failure is the test failing
 
@@ -150,6 +150,54 @@ fn admin_query() {
                 prop_assert!(status < 500, "{} -> {}", format!("{path}?{query}"), status);
             }
         }
+        Ok(())
+    });
+}
+
+/// `POST /v1/admin/objections` (an objection received elsewhere), with a valid key: a 4xx
+/// or a 2xx, never a 5xx.
+#[test]
+fn admin_objection_body() {
+    let tokens: &[&[u8]] = &[
+        b"\"email\"",
+        b"\"phone\"",
+        b"\"scope\"",
+        b"\"purpose\"",
+        b"\"received_at\"",
+        b"\"source\"",
+        b":",
+        b",",
+        b"null",
+    ];
+    let generate = json_value().prop_map(|v| v.to_string().into_bytes()).boxed();
+    let app = app::shared();
+    fuzz(Target { name: "admin-objection", tokens, generate }, |body| {
+        let status = app.post_admin("/v1/admin/objections", body);
+        prop_assert!(status < 500, "status {}", status);
+        Ok(())
+    });
+}
+
+/// A CSV file of objections, imported with the real command line into the running
+/// verifier: refused rows and refused files are answers (exit 1, 2), a panic is not.
+#[test]
+fn objections_csv_import() {
+    let tokens: &[&[u8]] =
+        &[b",", b"\n", b"\r\n", b"\"", b"\"\"", b"email,", b"received_at", b"2026-11-27T09:30:00Z", b"\xef\xbb\xbf"];
+    let generate = proptest::collection::vec("[a-z0-9@.+:\"-]{0,12}", 0..24)
+        .prop_map(|cells| {
+            let mut csv = String::from("email,source,received_at,scope,purpose\n");
+            for row in cells.chunks(5) {
+                csv.push_str(&row.join(","));
+                csv.push('\n');
+            }
+            csv.into_bytes()
+        })
+        .boxed();
+    let app = app::shared();
+    fuzz(Target { name: "objections-csv", tokens, generate }, |csv| {
+        let code = app.import_csv(csv);
+        prop_assert!((0..=2).contains(&code), "the import exited with {}", code);
         Ok(())
     });
 }
