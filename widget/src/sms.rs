@@ -65,7 +65,11 @@ impl Widget {
         let code: String = self.view.code.value().chars().filter(char::is_ascii_digit).collect();
         let lead_id = self.state.borrow().lead_id.clone();
         let Some(lead_id) = lead_id else { return };
-        if code.len() != 6 || self.state.borrow().busy {
+        if self.state.borrow().busy {
+            // The code is on its way: a second press waits for its answer.
+            return;
+        }
+        if code.len() != 6 {
             let focus: HtmlElement = self.view.code.clone().unchecked_into();
             return self.fail("bad-code", self.msg.code_bad, Some(&focus));
         }
@@ -84,8 +88,14 @@ async fn send_code(weak: Weak<Widget>, body: String) {
     w.state.borrow_mut().busy = false;
     match result {
         Ok(done) => {
-            show(&w.view.code_box, false);
+            w.clear_alert();
             w.status(w.msg.code_done);
+            // The field that had focus goes away: focus moves to what replaced it.
+            set(&w.view.status, "tabindex", "-1");
+            if let Some(s) = w.view.status.dyn_ref::<HtmlElement>() {
+                let _ = s.focus();
+            }
+            show(&w.view.code_box, false);
             let detail = object(&[
                 ("id", w.id.as_str().into()),
                 ("lead_id", done.lead_id.as_str().into()),

@@ -131,7 +131,7 @@ fn main() -> anyhow::Result<()> {
     );
     match std::env::var("WIDGET_GZIP_BYTES").ok().and_then(|v| v.parse::<f64>().ok()) {
         Some(bytes) => println!(
-            "widget shipped (widget.js + widget_bg.wasm, gzip): {:>5.1} KB  (budget 45 KB, target <= 35 KB)",
+            "widget shipped (widget.js + widget_bg.wasm, gzip): {:>5.1} KB  (budget 70 KB, checked by cargo xtask test; target <= 35 KB)",
             bytes / 1024.0
         ),
         None => println!("widget size: run through `cargo xtask bench` to measure the built widget"),

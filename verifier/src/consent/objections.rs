@@ -117,10 +117,12 @@ pub async fn record(state: &AppState, o: &Objection) -> Result<Recorded, ApiErro
         note: o.note.clone(),
         suppress,
     };
-    let suppressed = match state.writer.life(LifeOp::Object(op), state.clock.now()).await? {
-        LifeOutcome::Replay => return Ok(Recorded { id, duplicate: true, suppressed: 0, leads_withdrawn: 0 }),
-        LifeOutcome::Count(n) => n,
-        _ => 0,
+    // A duplicate still runs the withdrawals below (they are idempotent): a first recording
+    // cut short after its commit is finished by the next one.
+    let (duplicate, suppressed) = match state.writer.life(LifeOp::Object(op), state.clock.now()).await? {
+        LifeOutcome::Replay => (true, 0),
+        LifeOutcome::Count(n) => (false, n),
+        _ => (false, 0),
     };
     let mut leads_withdrawn = 0;
     for first in state.store.leads_by_hash(&hash).await? {
@@ -159,7 +161,7 @@ pub async fn record(state: &AppState, o: &Objection) -> Result<Recorded, ApiErro
         }
     }
     tracing::info!(objection = %id, suppressed, leads_withdrawn, "objection recorded");
-    Ok(Recorded { id, duplicate: false, suppressed, leads_withdrawn })
+    Ok(Recorded { id, duplicate, suppressed, leads_withdrawn })
 }
 
 /// Rule 19: a lead forwarded with a refusal stated at its source (`no_solicitation`) is
@@ -186,7 +188,8 @@ pub async fn refused_at_source(
             who,
             scope: Scope::Notice(notice.clone()),
             source: "source",
-            received_at: state.clock.now(),
+            // The receipt's own time: the same receipt sent twice is the same objection.
+            received_at: checked.receipt.claims().iat.min(state.clock.now()),
             note: None,
         };
         done.push(record(state, &o).await?);

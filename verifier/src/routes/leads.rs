@@ -28,7 +28,8 @@ pub(crate) struct LeadRequest {
     fields: BTreeMap<String, serde_json::Value>,
 }
 
-/// The source said "no solicitation" (rule 19): `true`, or a form's `"true"`, `"on"`, `"1"`.
+/// The source said "no solicitation" (rule 19): `true`, or a form's `"true"`, `"on"`, `"1"`,
+/// `"yes"`, `"oui"` in any case.
 const NO_SOLICITATION: &str = "no_solicitation";
 
 #[tracing::instrument(skip_all)]
@@ -47,7 +48,14 @@ pub(crate) async fn post_lead(
         };
         fields.insert(name, text);
     }
-    if fields.get(NO_SOLICITATION).is_some_and(|v| matches!(v.trim(), "true" | "on" | "1" | "yes")) {
+    let refused = match fields.get(NO_SOLICITATION).map(|v| v.trim().to_ascii_lowercase()) {
+        None => false,
+        Some(v) if matches!(v.as_str(), "true" | "on" | "1" | "yes" | "oui") => true,
+        Some(v) if matches!(v.as_str(), "false" | "off" | "0" | "no" | "non" | "") => false,
+        // A refusal must never be read as a consent: what is not clearly one or the other is refused.
+        Some(_) => return Err(ApiError::malformed("fields.no_solicitation: give true or false")),
+    };
+    if refused {
         let done = refused_at_source(&state, &req.receipt, request_origin(&headers)).await?;
         let ids: Vec<&str> = done.iter().map(|d| d.id.as_str()).collect();
         return Ok(Json(serde_json::json!({"status": "objection", "objection_ids": ids})).into_response());

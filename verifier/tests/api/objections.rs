@@ -189,3 +189,31 @@ async fn import(file: &std::path::Path, base: &str, key: &str) -> std::process::
     cmd.args(["objections", "import"]).arg(file).args(["--url", base, "--api-key", key]);
     tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap()
 }
+
+#[tokio::test]
+async fn a_link_that_could_have_come_by_either_channel_lifts_no_objection() {
+    use crate::sms::{MOBILE, link_and_code, sms_to};
+    let app = crate::sms::app().await;
+    let k = key(&app).await;
+    let email = unique_email();
+    let at = app.clock.now().to_string();
+    let phone_objection = serde_json::json!({"phone": MOBILE, "source": "phone", "received_at": at});
+    assert_eq!(object(&app, &k, phone_objection).await.status(), 201);
+    app.clock.advance(2);
+    // Someone gives their own e-mail address and that phone number, and ticks both channels.
+    let s = app.session().await;
+    let mut both = s.claims(&email);
+    both.contact.phone = Some(MOBILE.into());
+    both.iat = app.clock.now();
+    both.decisions.iter_mut().for_each(|d| d.at = both.iat);
+    both.decisions.iter_mut().for_each(|d| d.granted = d.purpose != "partner-sharing");
+    let lead = lead_of(app.post_lead(&sign(&both)).await).await;
+    let sms = sms_to(&app, MOBILE).await;
+    let (link, _) = link_and_code(sms["text"].as_str().unwrap());
+    let confirmed = app.client.post(link.replace(AUD, &app.base)).send().await.unwrap();
+    assert_eq!(confirmed.status(), 200);
+    assert_eq!(status_of(&app, &lead).await, "active");
+    let url = format!("{}/v1/admin/permissions?phone=%2B33612345678&purpose=offers-sms&channel=sms", app.base);
+    let answer: serde_json::Value = app.client.get(url).bearer_auth(&k).send().await.unwrap().json().await.unwrap();
+    assert_eq!(answer["allowed"], false, "the phone's owner objected and has not consented again: {answer}");
+}

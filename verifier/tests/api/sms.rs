@@ -31,7 +31,7 @@ pub fn sms_settings() -> Settings {
     }
 }
 
-async fn app() -> TestApp {
+pub async fn app() -> TestApp {
     spawn_app_with(Options { settings: Some(sms_settings()), ..Options::default() }).await
 }
 
@@ -51,7 +51,7 @@ pub async fn lead_of(res: reqwest::Response) -> String {
 }
 
 /// The SMS the file transport wrote to `to`, waiting for the worker.
-async fn sms_to(app: &TestApp, to: &str) -> serde_json::Value {
+pub async fn sms_to(app: &TestApp, to: &str) -> serde_json::Value {
     let dir = app.data_dir.join("sms-outbox");
     for _ in 0..200 {
         if let Ok(entries) = std::fs::read_dir(&dir) {

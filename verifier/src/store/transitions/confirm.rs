@@ -58,7 +58,7 @@ pub(super) async fn apply(
     };
     chain.append_for_lead(conn, &t.lead_id, EventKind::Confirmed, &data, now).await?;
     if t.to == LeadStatus::Active {
-        super::lift::on_active(conn, chain, &t.lead_id, now).await?;
+        super::lift::on_active(conn, chain, &t.lead_id, Some(t.by), now).await?;
     }
     Ok(LifeOutcome::Done { lead_id: t.lead_id.clone(), status: t.to })
 }

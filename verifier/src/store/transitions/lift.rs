@@ -6,14 +6,22 @@
 use sqlx::{AnyConnection, Row};
 
 use super::Chain;
-use crate::domain::EventKind;
+use crate::domain::{ConfirmedBy, EventKind};
 
-/// Lifts, for the contacts of `lead_id`, the suppressions of the purposes it grants on its
-/// notice that were in force before it was accepted, and records it in the lead's chain.
+/// Lifts, for the contact of `lead_id` that the confirmation proved, the suppressions of
+/// the purposes it grants on its notice that were in force before it was accepted, and
+/// records it in the lead's chain.
+///
+/// Only the address the confirmation came through is proved: a code or a reply proves the
+/// phone, a link proves the one address of a lead that has one. A link on a lead with both
+/// an e-mail address and a phone number may have come by either, so it lifts nothing; nor
+/// does a parent's approval (`by` is `None`). Leaving a withdrawal in force is the safe
+/// side: the permissions answer stays no.
 pub(super) async fn on_active(
     conn: &mut AnyConnection,
     chain: &mut Chain,
     lead_id: &str,
+    by: Option<ConfirmedBy>,
     now: i64,
 ) -> Result<(), sqlx::Error> {
     let row =
@@ -25,7 +33,14 @@ pub(super) async fn on_active(
     let granted: Vec<String> = serde_json::from_str(&row.try_get::<String, _>("granted")?).unwrap_or_default();
     let notice_id: String = row.try_get("notice_id")?;
     let accepted_at: i64 = row.try_get("created_at")?;
-    let hashes = [row.try_get::<Option<String>, _>("contact_hash")?, row.try_get::<Option<String>, _>("phone_hash")?];
+    let email: Option<String> = row.try_get("contact_hash")?;
+    let phone: Option<String> = row.try_get("phone_hash")?;
+    let hashes = match (by, email, phone) {
+        (Some(ConfirmedBy::Code | ConfirmedBy::Reply), _, phone) => [None, phone],
+        (Some(ConfirmedBy::Link), Some(email), None) => [Some(email), None],
+        (Some(ConfirmedBy::Link), None, Some(phone)) => [None, Some(phone)],
+        _ => [None, None],
+    };
     let mut lifted: Vec<&str> = Vec::new();
     for hash in hashes.iter().flatten() {
         for purpose in &granted {
