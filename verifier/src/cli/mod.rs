@@ -217,8 +217,10 @@ fn serve(config: Option<PathBuf>, flags: Settings) -> anyhow::Result<()> {
     let config = crate::config::Config::resolve(flags.or(file))?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
     runtime.block_on(async {
+        // Before the port is bound: a SIGTERM as soon as it answers still drains.
+        let stop = crate::startup::shutdown_signal();
         let app = Application::build(config).await?;
         println!("{}", app.banner());
-        app.run_until_stopped().await
+        app.run_until_stopped(stop).await
     })
 }
