@@ -13,6 +13,7 @@ use super::withdraw;
 use crate::domain::{Ident, LeadStatus, Phone, WithdrawalSource};
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::store::outbox::channel_str;
 use crate::store::{LifeOp, LifeOutcome, Object};
 
 /// How many times a lead that changed under a withdrawal is read again.
@@ -110,7 +111,7 @@ pub async fn record(state: &AppState, o: &Objection) -> Result<Recorded, ApiErro
     let op = Object {
         id: id.clone(),
         contact_hash: hash.clone(),
-        channel: channel_name(channel).into(),
+        channel: channel_str(channel).into(),
         scope,
         source: o.source.into(),
         received_at: o.received_at,
@@ -195,11 +196,4 @@ pub async fn refused_at_source(
         done.push(record(state, &o).await?);
     }
     Ok(done)
-}
-
-fn channel_name(c: Channel) -> &'static str {
-    match c {
-        Channel::Email => "email",
-        Channel::Sms => "sms",
-    }
 }
