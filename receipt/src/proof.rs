@@ -108,6 +108,10 @@ pub struct ProofBundle {
     pub notice: Notice,
     /// Every event of the lead, in order.
     pub events: Vec<Event>,
+    /// The events of the objections received elsewhere (a letter, the mailing tool, …)
+    /// that withdrew the lead, each named by one of its `withdrawn` events.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub objections: Vec<Event>,
     /// A signed checkpoint of the store's chain covering those events.
     pub checkpoint: String,
     /// The signed export statement.
@@ -139,6 +143,9 @@ pub struct ProofReport {
     pub confirmed: Option<(i64, String)>,
     /// Withdrawals: time, purposes, and how (`page`, `one-click`, `signed`, `sms-stop`, …).
     pub withdrawals: Vec<(i64, Vec<String>, String)>,
+    /// Objections received elsewhere that withdrew the lead: when received, from where
+    /// (`dpo`, `letter`, `esp`, …), their scope and channel.
+    pub objections: Vec<(i64, String, String, String)>,
     /// Status at export.
     pub status: String,
     /// The events, as (time, kind).
@@ -226,6 +233,7 @@ pub fn verify_bundle(b: &ProofBundle, jwks: Option<&Jwks>) -> Result<ProofReport
     if cp.count < last_seq {
         return Err(bad("the checkpoint does not cover the lead's events"));
     }
+    let objections = check_objections(b, cp.count)?;
     let (st, st_kid): (StatementClaims, String) = verify_statement(&b.statement, STATEMENT_TYP, jwks)?;
     if st.lead_id != b.lead_id || st.checkpoint != cp.count {
         return Err(bad("the export statement is for another lead or checkpoint"));
@@ -264,9 +272,37 @@ pub fn verify_bundle(b: &ProofBundle, jwks: Option<&Jwks>) -> Result<ProofReport
         minor: c.age.minor.then_some(parent_ok),
         confirmed,
         withdrawals,
+        objections,
         status: st.status,
         history: b.events.iter().map(|e| (e.at, e.kind.clone())).collect(),
         checkpoint: (cp.count, cp.iat),
         kids,
     })
+}
+
+/// Each withdrawal an objection caused has that objection's event in the bundle, intact,
+/// older than the withdrawal and covered by the checkpoint; and the bundle carries no other.
+fn check_objections(b: &ProofBundle, covered: i64) -> Result<Vec<(i64, String, String, String)>, VerifyError> {
+    let id_of = |e: &Event| text(&e.data, "objection_id").map(str::to_string);
+    let mut out = Vec::new();
+    for o in &b.objections {
+        if o.kind != "objection_recorded" || o.lead_id.is_some() || !o.hash_holds() || o.seq > covered {
+            return Err(bad(&alloc::format!("the objection at event {} is altered or not in the log", o.seq)));
+        }
+        let named = b.events.iter().any(|w| w.kind == "withdrawn" && w.seq > o.seq && id_of(w) == id_of(o));
+        if id_of(o).is_none() || !named {
+            return Err(bad(&alloc::format!("the objection at event {} withdrew nothing of this lead", o.seq)));
+        }
+        let field = |k: &str| text(&o.data, k).unwrap_or("").to_string();
+        let received = o.data.get("received_at").and_then(|v| v.as_i64()).unwrap_or(o.at);
+        out.push((received, field("source"), field("scope"), field("channel")));
+    }
+    for w in b.events.iter().filter(|w| w.kind == "withdrawn") {
+        if let Some(id) = id_of(w)
+            && !b.objections.iter().any(|o| id_of(o).as_deref() == Some(id.as_str()))
+        {
+            return Err(bad(&alloc::format!("the objection behind the withdrawal at event {} is missing", w.seq)));
+        }
+    }
+    Ok(out)
 }

@@ -212,6 +212,14 @@ fn verify_proof(bundle: &consent_receipt::ProofBundle, jwks: Option<&Jwks>) -> E
     for (t, purposes, source) in &report.withdrawals {
         println!("  WITHDRAWN at {}: {} ({})", rfc3339(*t), purposes.join(", "), withdrawn_by(source));
     }
+    for (received, source, scope, channel) in &report.objections {
+        println!(
+            "  OBJECTION received at {} from {} ({}), scope {scope}, {channel}",
+            rfc3339(*received),
+            objected_through(source),
+            source
+        );
+    }
     println!("  status at export: {}", report.status);
     println!(
         "  history: {}",
@@ -252,7 +260,20 @@ fn withdrawn_by(source: &str) -> &str {
         "page" => "the unsubscribe page",
         "signed" => "signed in the browser",
         "declined" => "\"no thanks\" on the confirmation page",
+        "objection" => "an objection received elsewhere",
         other => other,
+    }
+}
+
+fn objected_through(source: &str) -> &str {
+    match source {
+        "esp" => "the mailing tool",
+        "dpo" => "the data protection officer",
+        "letter" => "a letter",
+        "phone" => "a phone call",
+        "sms-stop" => "STOP by SMS",
+        "source" => "a refusal stated where the lead came from",
+        _ => "elsewhere",
     }
 }
 

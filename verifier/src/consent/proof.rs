@@ -67,6 +67,9 @@ pub async fn bundle(state: &AppState, lead_id: &str) -> Result<Option<ProofBundl
     let notice: Notice = serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let guardian = state.store.guardian_receipts(lead_id).await?;
     let events = state.store.lead_events(lead_id).await?;
+    // The objections received elsewhere that withdrew this lead: their own events.
+    let named: Vec<&str> = events.iter().filter_map(|e| e.data.get("objection_id").and_then(|v| v.as_str())).collect();
+    let objections = state.store.objection_events(&named).await?;
     let (checkpoint, cp) = checkpoint_now(state).await?;
     let keys = state.keys();
     let statement = StatementClaims {
@@ -85,6 +88,7 @@ pub async fn bundle(state: &AppState, lead_id: &str) -> Result<Option<ProofBundl
         guardian,
         notice,
         events,
+        objections,
         checkpoint,
         statement: sign_statement(STATEMENT_TYP, &statement, keys.active()),
         jwks: keys.jwks().clone(),

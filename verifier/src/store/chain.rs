@@ -88,6 +88,11 @@ impl Chain {
         Ok(hash)
     }
 
+    /// The position of the last event appended (or of the head it started from).
+    pub(super) fn last_seq(&self) -> i64 {
+        self.head.seq
+    }
+
     /// Appends an event of a lead, linked to the lead's previous event, and records it as
     /// the lead's last.
     pub(super) async fn append_for_lead(

@@ -27,6 +27,26 @@ impl Store {
             .await?;
         rows.iter().map(event).collect()
     }
+
+    /// The chain event of each objection named (by id), in chain order; an objection
+    /// recorded before its event was kept (or unknown) has none.
+    pub async fn objection_events(&self, ids: &[&str]) -> Result<Vec<Event>, StoreError> {
+        let mut out = Vec::new();
+        for id in ids {
+            let row = sqlx::query(&format!(
+                "SELECT {EVENT} FROM events WHERE seq = (SELECT event_seq FROM objections WHERE id = $1)"
+            ))
+            .bind(*id)
+            .fetch_optional(&self.pool)
+            .await?;
+            if let Some(r) = row {
+                out.push(event(&r)?);
+            }
+        }
+        out.sort_by_key(|e| e.seq);
+        out.dedup_by_key(|e| e.seq);
+        Ok(out)
+    }
 }
 
 fn event(r: &AnyRow) -> Result<Event, StoreError> {

@@ -217,3 +217,31 @@ async fn a_link_that_could_have_come_by_either_channel_lifts_no_objection() {
     let answer: serde_json::Value = app.client.get(url).bearer_auth(&k).send().await.unwrap().json().await.unwrap();
     assert_eq!(answer["allowed"], false, "the phone's owner objected and has not consented again: {answer}");
 }
+
+#[tokio::test]
+async fn the_proof_of_a_lead_an_objection_withdrew_carries_the_objection_and_shows_its_removal() {
+    let app = spawn_app().await;
+    let k = key(&app).await;
+    let email = unique_email();
+    let lead = lead_of(app.post_lead(&sign(&app.session().await.claims(&email))).await).await;
+    app.clock.advance(2);
+    let received = app.clock.now() - 1;
+    let body = serde_json::json!({"email": email, "source": "letter", "received_at": received.to_string()});
+    assert_eq!(object(&app, &k, body).await.status(), 201);
+
+    let b = crate::proofs::bundle_of(&app, &lead).await;
+    assert_eq!(b.objections.len(), 1, "the objection's own event is in the bundle");
+    let report = consent_receipt::verify_bundle(&b, None).expect("the bundle holds");
+    assert_eq!(report.objections, [(received, "letter".to_string(), "all".to_string(), "email".to_string())]);
+    assert!(report.withdrawals.iter().any(|w| w.2 == "objection"), "{:?}", report.withdrawals);
+    assert!(!serde_json::to_string(&b.objections).unwrap().contains(email.split('@').next().unwrap()));
+
+    let mut without = b.clone();
+    without.objections.clear();
+    let err = consent_receipt::verify_bundle(&without, None).unwrap_err().to_string();
+    assert!(err.contains("objection behind the withdrawal"), "{err}");
+    let mut altered = b.clone();
+    altered.objections[0].data["source"] = "dpo".into();
+    let err = consent_receipt::verify_bundle(&altered, None).unwrap_err().to_string();
+    assert!(err.contains("altered"), "{err}");
+}

@@ -5,7 +5,7 @@ use consent_verifier::consent::access::create_key;
 
 use crate::helpers::*;
 
-async fn bundle_of(app: &TestApp, lead: &str) -> ProofBundle {
+pub async fn bundle_of(app: &TestApp, lead: &str) -> ProofBundle {
     let k = create_key(&app.state.store, "proofs", app.clock.now()).await.unwrap().1;
     let res = app.client.get(format!("{}/v1/admin/leads/{lead}/proof", app.base)).bearer_auth(k).send().await.unwrap();
     assert_eq!(res.status(), 200);

@@ -72,5 +72,11 @@ pub(super) async fn apply(
         "received_at": t.received_at, "suppressed": t.suppress.len(),
     });
     chain.append(None, None, EventKind::ObjectionRecorded, &data, now)?;
+    // The proof bundles of the leads it withdraws carry this event.
+    sqlx::query("UPDATE objections SET event_seq = $1 WHERE id = $2")
+        .bind(chain.last_seq())
+        .bind(&t.id)
+        .execute(&mut *conn)
+        .await?;
     Ok(LifeOutcome::Count(t.suppress.len()))
 }
