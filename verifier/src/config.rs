@@ -12,10 +12,12 @@ use serde::Deserialize;
 use crate::domain::Origin;
 
 mod limits;
+mod retention;
 mod sms;
 mod values;
 
 pub use limits::{LimitSettings, LimitsConfig, Rate, RateSetting};
+pub use retention::{RetentionConfig, RetentionSettings};
 pub use sms::{SmsConfig, SmsSettings, SmsTransport};
 pub use values::{HumanDuration, SecretString};
 
@@ -112,6 +114,10 @@ pub struct Settings {
     #[command(flatten)]
     #[serde(default)]
     pub limits: LimitSettings,
+    /// Retention: when contact data is erased, when renewal is asked (the `[retention]` table).
+    #[command(flatten)]
+    #[serde(default)]
+    pub retention: RetentionSettings,
     /// How long a replica holds a message it claimed from the outbox before another may
     /// send it (PostgreSQL; a replica that died frees its claims then) [default: 30s]
     #[arg(long, env = "CONSENT_OUTBOX_LEASE")]
@@ -120,7 +126,7 @@ pub struct Settings {
 
 macro_rules! prefer {
     ($a:expr, $b:expr, $($field:ident),+) => {
-        Settings { $($field: $a.$field.or($b.$field)),+, sms: $a.sms.or($b.sms), limits: $a.limits.or($b.limits), allowed_origins: if $a.allowed_origins.is_empty() { $b.allowed_origins } else { $a.allowed_origins } }
+        Settings { $($field: $a.$field.or($b.$field)),+, sms: $a.sms.or($b.sms), limits: $a.limits.or($b.limits), retention: $a.retention.or($b.retention), allowed_origins: if $a.allowed_origins.is_empty() { $b.allowed_origins } else { $a.allowed_origins } }
     };
 }
 
@@ -217,6 +223,8 @@ pub struct Config {
     pub limits: LimitsConfig,
     /// Outbox claim lease.
     pub outbox_lease: Duration,
+    /// Retention.
+    pub retention: RetentionConfig,
 }
 
 /// Largest request body accepted.
@@ -298,6 +306,7 @@ impl Config {
             sms,
             limits: LimitsConfig::resolve(s.limits)?,
             outbox_lease: s.outbox_lease.map_or(Duration::from_secs(30), |d| d.0),
+            retention: RetentionConfig::resolve(s.retention)?,
         })
     }
 }

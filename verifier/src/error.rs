@@ -96,6 +96,12 @@ codes! {
     /// A revoked admin key.
     RevokedKey = "revoked-key", 403, "API key revoked",
         "This API key was revoked with `consent-verifier admin revoke-key`. Make a new one with `admin create-key`.";
+    /// An "open" reported as contact: it is not one.
+    OpenIsNotContact = "open-is-not-contact", 422, "Opening a message is not contact",
+        "Only a click in a marketing message counts as the prospect's contact and starts the retention period (three years by default) again. Merely opening a message does not: the CNIL counts a click, never an open, as a contact (rule 23, from its référentiel on commercial prospection), and an open is only a tracking pixel that mail programs and privacy protections load on their own. Nothing was recorded. Report a click with {\"kind\": \"click\"}.";
+    /// The proof of a lead whose contact data was erased.
+    ProofErased = "proof-erased", 410, "Receipt erased with the contact",
+        "This lead was withdrawn or refused, and after the configured delay (--erase-contacts-after, 30 days by default) its contact data was erased. The signed receipt names the e-mail address and phone number, so it was erased too, and no proof bundle can be made any more. What stays proves the withdrawal and is shown by GET /v1/admin/leads/{id}: the verifier's seal (the receipt's SHA-256, its id, the lead and the time), every event of the lead in the signed chain, and keyed hashes of the addresses, by which the suppression list still recognises the person.";
 }
 
 impl Code {

@@ -50,6 +50,10 @@ impl Application {
             }
         }
         let served = store.register_notices(current.iter().flat_map(|e| e.served()), clock.now()).await?;
+        let retention = current
+            .iter()
+            .flat_map(|e| e.langs.values().map(move |(_, d)| (e.id.as_str(), d.as_str(), e.retention_days)));
+        store.record_retention(retention).await?;
         let registry = Registry::new(current, served);
         let (writer, writer_task) = Writer::spawn(store.clone());
         let mut global_origins: HashSet<String> =

@@ -66,12 +66,7 @@ impl<'a> Outgoing<'a> {
     /// code expire like the mail's link.
     pub fn sms_confirmation(&mut self, lead_id: &str, to: &str, now: i64) -> Result<(), ApiError> {
         let expires = Some(now + LINK_TTL_SECS);
-        let who = self
-            .state
-            .notices
-            .current(&self.notice.id)
-            .and_then(|e| e.sms.clone())
-            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("notice {} has no [sms] section", self.notice.id)))?;
+        let who = self.sms_identity()?;
         let (token, row) = new_short_token(TokenPurpose::Confirm, expires)?;
         let code = new_code()?;
         let short = link(self.state, "c", &token);
@@ -84,6 +79,40 @@ impl<'a> Outgoing<'a> {
             NewToken { hash: code_hash(self.state, lead_id, &code), purpose: TokenPurpose::Code, expires_at: expires };
         self.tokens.push(code_row);
         Ok(())
+    }
+
+    /// The mail asking to renew before retention ends at `ends_at`: its link works until
+    /// then (the page it opens asks for a click on its button).
+    pub fn renewal(&mut self, to: &str, granted: &[String], unsubscribe: &str, ends_at: i64) -> Result<(), ApiError> {
+        let (token, row) = new_token(TokenPurpose::Renew, Some(ends_at))?;
+        let renew = link(self.state, "renew", &token);
+        let page = link(self.state, "unsubscribe", unsubscribe);
+        let until = crate::i18n::date(crate::i18n::messages(&self.notice.lang), last_day(ends_at));
+        let words = render::renewal(self.notice, granted, &renew, &page, &until);
+        self.push(to, MessageKind::RenewalRequest, words, &renew, unsubscribe, row)
+    }
+
+    /// The SMS asking to renew: the sender, a short link (the same page), the deadline,
+    /// the STOP mention.
+    pub fn sms_renewal(&mut self, to: &str, ends_at: i64) -> Result<(), ApiError> {
+        let who = self.sms_identity()?;
+        let (token, row) = new_short_token(TokenPurpose::Renew, Some(ends_at))?;
+        let short = link(self.state, "r", &token);
+        let until = crate::i18n::date(crate::i18n::messages(&self.notice.lang), last_day(ends_at));
+        let text = crate::sms::render::renewal(&self.notice.lang, &who, &short, &until).map_err(ApiError::internal)?;
+        let id = crate::keys::random_id().map_err(ApiError::internal)?;
+        self.mails.push(crate::sms::compose(id, &who.sender_id, to, MessageKind::RenewalRequest, text, &short));
+        self.tokens.push(row);
+        Ok(())
+    }
+
+    /// The sender and STOP number of this notice's SMS.
+    fn sms_identity(&self) -> Result<crate::notices::SmsIdentity, ApiError> {
+        self.state
+            .notices
+            .current(&self.notice.id)
+            .and_then(|e| e.sms.clone())
+            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("notice {} has no [sms] section", self.notice.id)))
     }
 
     fn push(
@@ -104,4 +133,10 @@ impl<'a> Outgoing<'a> {
         self.tokens.push(token);
         Ok(())
     }
+}
+
+/// The last whole day before `ends_at`: the date a person is told to answer by (a day
+/// early, in UTC, so that it holds in any time zone).
+fn last_day(ends_at: i64) -> i64 {
+    ends_at - super::retention::DAY
 }

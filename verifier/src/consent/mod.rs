@@ -9,7 +9,9 @@
 //! - [`guardian`]: joint consent of a holder of parental responsibility;
 //! - [`withdraw`]: every way out (link, one-click, page, signed by the browser) and the
 //!   suppression that keeps a withdrawal in force;
-//! - [`retention`]: the purge of leads past their retention period;
+//! - [`retention`]: the job that deletes leads past their retention period, asks for
+//!   [`renewal`] before it ends, and erases the contact data of withdrawn leads;
+//!   [`activity`]: a click reported as contact (an open is refused);
 //! - [`sms`]: the SMS code, and inbound SMS (STOP withdraws, OUI confirms);
 //! - [`permissions`]: "may we contact this person for this purpose now?", with the
 //!   [`quiet`] hours of SMS;
@@ -19,6 +21,7 @@
 
 pub mod accept;
 pub mod access;
+pub mod activity;
 pub mod audit;
 pub mod confirm;
 pub mod guardian;
@@ -27,6 +30,7 @@ pub mod objections;
 pub mod permissions;
 pub mod proof;
 pub mod quiet;
+pub mod renewal;
 pub mod retention;
 pub mod sms;
 pub mod tokens;

@@ -1,7 +1,8 @@
 //! "May we contact this person for this purpose on this channel now?": what a marketer
 //! asks before each send. Yes only with an active consent that names the purpose and the
-//! channel, and never while a withdrawal of that purpose is in force. For SMS the answer
-//! also says whether a marketing SMS may go out now, and from when ([`super::quiet`]).
+//! channel and whose retention has not ended, and never while a withdrawal of that purpose
+//! is in force. For SMS the answer also says whether a marketing SMS may go out now, and
+//! from when ([`super::quiet`]).
 
 use consent_receipt::{Channel, Email, LegalBasis};
 
@@ -52,6 +53,10 @@ pub struct Grant {
 /// The reason when nothing covers the question.
 pub const NO_CONSENT: &str = "no active consent for this purpose and channel";
 
+/// The reason when the only consent found reached the end of its retention without being
+/// renewed (rule 23): it is over, and the lead is being deleted.
+pub const EXPIRED: &str = "the consent expired: its retention ended without a renewal";
+
 /// The reason while a withdrawal is in force and a newer consent is not complete yet.
 pub const WITHDRAWN_NEWER_WAITING: &str = "withdrawn; a newer consent waits for its double opt-in or parental approval and lifts the withdrawal once complete";
 
@@ -67,7 +72,14 @@ pub async fn may_contact(
         Who::Phone(p) => phone_hash(state, p.as_str()),
     };
     let withdrawn = state.store.suppressed_since(&hash, purpose).await?.is_some();
+    let now = state.clock.now();
+    let mut expired = false;
     for lead in state.store.active_leads_granting(&hash, purpose).await? {
+        // Past its retention the consent is over, even before the job deletes the lead.
+        if super::retention::ends_at(lead.last_contact_at, lead.retention_days) <= now {
+            expired = true;
+            continue;
+        }
         let Some(notice) = state.notices.by_digest(&lead.notice_digest) else { continue };
         let Some(p) = notice.purpose(purpose.as_str()).filter(|p| p.channels.contains(&channel)) else { continue };
         let grant = Grant {
@@ -79,7 +91,7 @@ pub async fn may_contact(
         };
         let reason = if withdrawn { "withdrawn" } else { "consent" };
         let quiet = match channel {
-            Channel::Sms => quiet::rule(&notice.jurisdiction).and_then(|r| quiet::window(&r, state.clock.now())),
+            Channel::Sms => quiet::rule(&notice.jurisdiction).and_then(|r| quiet::window(&r, now)),
             Channel::Email => None,
         };
         return Ok(Permission { allowed: !withdrawn, reason, grant: Some(grant), quiet });
@@ -87,6 +99,7 @@ pub async fn may_contact(
     let reason = match withdrawn {
         true if state.store.waiting_lead_granting(&hash, purpose).await? => WITHDRAWN_NEWER_WAITING,
         true => "withdrawn",
+        false if expired => EXPIRED,
         false => NO_CONSENT,
     };
     Ok(Permission { allowed: false, reason, grant: None, quiet: None })

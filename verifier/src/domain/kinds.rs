@@ -113,6 +113,21 @@ string_enum! {
         ObjectionRecorded = "objection_recorded",
         /// An inbound SMS that asked for nothing we act on (recorded without its text).
         InboundIgnored = "inbound_ignored",
+        /// A contact reported by the site's systems (a click in a marketing message): the
+        /// retention period starts again. An open never is one.
+        ContactRecorded = "contact_recorded",
+        /// Retention nears its end: the messages asking to renew were queued.
+        RenewalRequested = "renewal_requested",
+        /// The provider accepted a message asking to renew.
+        RenewalSent = "renewal_sent",
+        /// The person renewed their consent through the link of that message (a new
+        /// confirmed consent): the retention period starts again.
+        ConsentRenewed = "consent_renewed",
+        /// Retention ended without renewal: the active lead's personal data was deleted.
+        ConsentExpired = "consent_expired",
+        /// A withdrawn or refused lead's contact data was erased after the configured
+        /// delay; only keyed hashes of the addresses stay.
+        ContactErased = "contact_erased",
     }
 }
 
@@ -127,6 +142,8 @@ string_enum! {
         Unsubscribe = "unsubscribe",
         /// The 6-digit code of the SMS double opt-in (its hash is keyed and bound to the lead).
         Code = "code",
+        /// The link of a message asking to renew a consent before its retention ends.
+        Renew = "renew",
     }
 }
 
@@ -167,6 +184,8 @@ string_enum! {
         Confirmation = "confirmation",
         /// Joint consent: the guardian is asked.
         GuardianRequest = "guardian_request",
+        /// Retention nears its end: the person is asked whether to renew.
+        RenewalRequest = "renewal_request",
     }
 }
 
@@ -176,6 +195,7 @@ impl MessageKind {
         match self {
             MessageKind::Confirmation => EventKind::ConfirmationSent,
             MessageKind::GuardianRequest => EventKind::GuardianRequested,
+            MessageKind::RenewalRequest => EventKind::RenewalSent,
         }
     }
 }

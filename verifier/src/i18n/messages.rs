@@ -122,6 +122,28 @@ messages! {
     /// ends every SMS (`{stop}`).
     sms_confirm,
     sms_stop,
+    /// A date (`{day}`, `{month}`, `{year}`, all digits).
+    date,
+    /// The page a renewal link opens, and its answers.
+    renew_title,
+    renew_intro,
+    renew_button,
+    renew_nothing_yet,
+    renew_decline_button,
+    renew_deadline,
+    renewed_title,
+    renewed_text,
+    renew_used_text,
+    renew_expired_text,
+    /// The message asking to renew, before retention ends (`{controller}`, `{date}`).
+    renew_mail_subject,
+    renew_mail_intro,
+    renew_mail_why,
+    renew_mail_button,
+    renew_mail_decline,
+    renew_mail_outro,
+    /// The SMS asking to renew (`{sender}`, `{date}`, `{link}`).
+    sms_renew,
     /// The pages at /errors.
     errors_title,
     errors_intro,

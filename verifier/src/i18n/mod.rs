@@ -39,9 +39,23 @@ pub fn fill(text: &str, values: &[(&str, &str)]) -> String {
     out
 }
 
+/// The day `secs` (Unix seconds) falls on, in UTC, written as `t` writes dates.
+pub fn date(t: &Messages, secs: i64) -> String {
+    let Ok(at) = time::OffsetDateTime::from_unix_timestamp(secs) else { return secs.to_string() };
+    let (day, month, year) =
+        (format!("{:02}", at.day()), format!("{:02}", u8::from(at.month())), at.year().to_string());
+    fill(t.date, &[("day", &day), ("month", &month), ("year", &year)])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_are_written_the_way_each_language_writes_them() {
+        assert_eq!(date(messages("fr"), 1_795_821_741), "27/11/2026");
+        assert_eq!(date(messages("en"), 1_795_821_741), "2026-11-27");
+    }
 
     #[test]
     fn languages_are_found_by_tag_and_fall_back_to_english() {

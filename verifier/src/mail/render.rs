@@ -111,6 +111,26 @@ pub fn guardian_request(
     w.render(fill(t.guardian_mail_subject, &[("controller", controller)]))
 }
 
+/// Before retention ends: "do you still want this?", with the renewal link beside an
+/// unsubscribe link of the same look, and the date after which the address is deleted.
+pub fn renewal(
+    notice: &Notice,
+    granted: &[String],
+    renew: &str,
+    unsubscribe: &str,
+    until: &str,
+) -> Result<Rendered, askama::Error> {
+    let t = messages(&notice.lang);
+    let controller = [("controller", notice.controller.name.as_str())];
+    let date = [("date", until)];
+    let mut w = Words::new(notice, granted, t.renew_mail_button, renew, unsubscribe);
+    w.decline = t.renew_mail_decline;
+    w.intro = vec![t.confirm_mail_hello.to_string(), fill(t.renew_mail_intro, &controller)];
+    w.middle = vec![fill(t.renew_mail_why, &date)];
+    w.outro = vec![fill(t.renew_mail_outro, &date)];
+    w.render(fill(t.renew_mail_subject, &controller))
+}
+
 /// `a***@example.org`: enough for a parent to recognise their child's address in a mail
 /// that might reach the wrong person.
 pub fn mask_email(email: &str) -> String {
@@ -146,6 +166,7 @@ mod tests {
                 format!("{lang} guardian"),
                 guardian_request(&n, &granted, "c***@x.org", link, unsub, 7).unwrap(),
             ));
+            out.push((format!("{lang} renewal"), renewal(&n, &granted, link, unsub, "2029-05-01").unwrap()));
         }
         out
     }
@@ -197,6 +218,20 @@ mod tests {
         }
         assert!(m.text.contains("I confirm: https://v.example/confirm/T\n"), "{}", m.text);
         assert!(m.text.contains("\n--\nSender: "), "{}", m.text);
+    }
+
+    #[test]
+    fn the_renewal_mail_names_what_is_kept_the_deadline_and_the_way_out() {
+        let n = notice("fr");
+        let granted = vec![n.purposes[0].id.clone()];
+        let m = renewal(&n, &granted, "https://v.example/renew/T", "https://v.example/unsubscribe/U", "01/05/2029")
+            .unwrap();
+        assert!(m.subject.contains("Atelier Lumière SAS"), "{}", m.subject);
+        for part in [&m.text, &m.html] {
+            assert!(part.contains(&n.purposes[0].label) && part.contains("01/05/2029"), "{part}");
+            assert!(part.contains("https://v.example/renew/T") && part.contains("Non merci, me désinscrire"), "{part}");
+        }
+        assert!(m.text.contains("Oui, je garde mon inscription: https://v.example/renew/T\n"), "{}", m.text);
     }
 
     #[test]

@@ -15,6 +15,7 @@ mod middleware;
 mod notice_page;
 mod notices;
 mod render;
+mod renew;
 mod sms;
 mod unsubscribe;
 mod withdrawals;
@@ -79,6 +80,11 @@ pub fn router(state: AppState) -> Router {
         .route("/confirm/{token}/decline", post(confirm::decline))
         // The SMS's short link: the same page, the same button.
         .route("/c/{token}", get(confirm::page).post(confirm::confirm))
+        // Renewal before retention ends: the mail's link, and the SMS's short one.
+        .route("/renew/{token}", get(renew::mail_page).post(renew::mail_renew))
+        .route("/renew/{token}/decline", post(renew::decline_any))
+        .route("/r/{token}", get(renew::sms_page).post(renew::sms_renew))
+        .route("/r/{token}/decline", post(renew::decline_any))
         // From an HTTP SMS gateway, signed; no CORS (servers call it).
         .route("/v1/sms/inbound", post(sms::inbound))
         .route("/guardian/{token}", get(guardian::page))

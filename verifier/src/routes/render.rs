@@ -48,6 +48,14 @@ pub(crate) fn refusal<T>(lang: &str, link: &Link<T>, step: Step) -> Result<Respo
         (Link::Used, Step::Confirm) => (StatusCode::CONFLICT, t.already_confirmed_title, t.link_used_text),
         (Link::Used, Step::Guardian) => (StatusCode::OK, t.guardian_answered_title, t.guardian_answered_text),
         (Link::Expired, Step::Guardian) => (StatusCode::GONE, t.link_expired_title, t.guardian_expired_text),
+        (Link::Used, Step::RenewPage) => (StatusCode::OK, t.renewed_title, t.renew_used_text),
+        (Link::Used, Step::Renew) => (StatusCode::CONFLICT, t.renewed_title, t.renew_used_text),
+        (Link::Expired, Step::RenewPage | Step::Renew) => {
+            (StatusCode::GONE, t.link_expired_title, t.renew_expired_text)
+        }
+        (Link::WrongState(LeadStatus::Withdrawn), Step::RenewPage | Step::Renew) => {
+            (StatusCode::CONFLICT, t.nothing_to_do_title, t.nothing_to_do_withdrawn)
+        }
         (Link::WrongState(s), Step::ConfirmPage | Step::Confirm) => {
             let text = match s {
                 LeadStatus::Active => t.nothing_to_do_active,
@@ -72,6 +80,10 @@ pub(crate) enum Step {
     Guardian,
     /// The unsubscribe page and its buttons.
     Unsubscribe,
+    /// Opening a renewal link.
+    RenewPage,
+    /// Renewing.
+    Renew,
 }
 
 /// The confirmation page.
@@ -83,6 +95,20 @@ pub(crate) struct ConfirmPage<'a> {
     pub(crate) title: &'a str,
     pub(crate) token: &'a str,
     pub(crate) labels: &'a [String],
+    pub(crate) sender: &'a str,
+}
+
+/// The page of a renewal link: what the person receives, the deadline, two equal buttons.
+#[derive(Template)]
+#[template(path = "renew.html")]
+pub(crate) struct RenewPage<'a> {
+    pub(crate) t: &'static Messages,
+    pub(crate) lang: &'a str,
+    pub(crate) title: &'a str,
+    /// Where the buttons post: `/renew/<token>` (mail) or `/r/<token>` (SMS).
+    pub(crate) action: &'a str,
+    pub(crate) labels: &'a [String],
+    pub(crate) deadline: String,
     pub(crate) sender: &'a str,
 }
 

@@ -21,6 +21,15 @@ pub fn confirmation(lang: &str, who: &SmsIdentity, link: &str, code: &str) -> Re
     Ok(Message { text: &text, stop: &stop }.render()?.trim_end().to_string())
 }
 
+/// Before retention ends: the sender, the renewal link and its deadline, and what silence
+/// means.
+pub fn renewal(lang: &str, who: &SmsIdentity, link: &str, until: &str) -> Result<String, askama::Error> {
+    let t = messages(lang);
+    let text = fill(t.sms_renew, &[("sender", &who.sender), ("date", until), ("link", link)]);
+    let stop = fill(t.sms_stop, &[("stop", &who.stop_number)]);
+    Ok(Message { text: &text, stop: &stop }.render()?.trim_end().to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -42,6 +51,11 @@ mod tests {
             assert!(sms.contains(link) && sms.contains("123456"), "{lang}: {sms}");
             let parts = segments(&sms);
             assert!(parts.gsm7 && parts.count <= 2, "{lang}: {parts:?} for {sms}");
+            let renew = renewal(lang, &who, &link.replace("/c/", "/r/"), "01/05/2029").unwrap();
+            assert!(renew.starts_with("Atelier Lumière") && renew.ends_with("STOP au 36111"), "{lang}: {renew}");
+            assert!(renew.contains("/r/AAAA") && renew.contains("01/05/2029"), "{lang}: {renew}");
+            let parts = segments(&renew);
+            assert!(parts.gsm7 && parts.count <= 2, "{lang}: {parts:?} for {renew}");
         }
     }
 }

@@ -1,5 +1,5 @@
 //! Reading leads: one, a filtered page, the state a decision needs, what the permissions
-//! answer and the retention job look at.
+//! answer looks at (the retention job's reads are in [`super::retention`]).
 
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -61,6 +61,8 @@ pub struct LeadSummary {
     pub created_at: i64,
     /// Last contact (restarts retention).
     pub last_contact_at: i64,
+    /// When a withdrawn or refused lead's contact data was erased.
+    pub contact_erased_at: Option<i64>,
 }
 
 /// A summary with what only one lead's view and the export carry.
@@ -104,6 +106,10 @@ pub struct PermissionLead {
     pub notice_digest: String,
     /// Acceptance time.
     pub created_at: i64,
+    /// Its last contact.
+    pub last_contact_at: i64,
+    /// The retention of its notice version (`None`: not recorded).
+    pub retention_days: Option<i64>,
 }
 
 enum Bind {
@@ -112,7 +118,7 @@ enum Bind {
 }
 
 const SUMMARY: &str = "id, jti, status, notice_id, notice_version, notice_lang, granted, email, phone, minor, \
-                       created_at, last_contact_at";
+                       created_at, last_contact_at, contact_erased_at";
 const RECORD: &str = "id, jti, notice_id, notice_digest, receipt, seal, email, status, granted, fields, created_at, \
                       visitor_key, contact_hash";
 
@@ -159,6 +165,7 @@ fn summary(r: &AnyRow) -> Result<LeadSummary, StoreError> {
         minor: r.try_get::<i64, _>("minor")? != 0,
         created_at: r.try_get("created_at")?,
         last_contact_at: r.try_get("last_contact_at")?,
+        contact_erased_at: r.try_get("contact_erased_at")?,
     })
 }
 
@@ -234,9 +241,10 @@ impl Store {
         purpose: &Ident,
     ) -> Result<Vec<PermissionLead>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, jti, notice_digest, created_at FROM leads \
-             WHERE (contact_hash = $1 OR phone_hash = $1) AND status = $2 AND granted LIKE $3 \
-             ORDER BY created_at DESC",
+            "SELECT l.id, l.jti, l.notice_digest, l.created_at, l.last_contact_at, v.retention_days \
+             FROM leads l JOIN notice_versions v ON v.digest = l.notice_digest \
+             WHERE (l.contact_hash = $1 OR l.phone_hash = $1) AND l.status = $2 AND l.granted LIKE $3 \
+             ORDER BY l.created_at DESC",
         )
         .bind(contact_hash)
         .bind(LeadStatus::Active.as_str())
@@ -250,6 +258,8 @@ impl Store {
                     jti: r.try_get("jti")?,
                     notice_digest: r.try_get("notice_digest")?,
                     created_at: r.try_get("created_at")?,
+                    last_contact_at: r.try_get("last_contact_at")?,
+                    retention_days: r.try_get("retention_days")?,
                 })
             })
             .collect()
@@ -302,17 +312,6 @@ impl Store {
     /// Suppression entries kept (in force or lifted).
     pub async fn count_suppressions(&self) -> Result<i64, StoreError> {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM suppressions").fetch_one(&self.pool).await?)
-    }
-
-    /// Up to `limit` leads of `notice_id` without contact since `cutoff`.
-    pub async fn leads_idle_since(&self, notice_id: &str, cutoff: i64, limit: i64) -> Result<Vec<String>, StoreError> {
-        let rows = sqlx::query("SELECT id FROM leads WHERE notice_id = $1 AND last_contact_at < $2 LIMIT $3")
-            .bind(notice_id)
-            .bind(cutoff)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(rows.iter().map(|r| r.try_get("id")).collect::<Result<_, _>>()?)
     }
 }
 

@@ -3,7 +3,8 @@
 //! writes SQL; the rest of the verifier calls the narrow API below.
 //!
 //! - reads go straight to the pool: [`leads`], [`tokens`], [`notices`], [`events`],
-//!   [`outbox`], [`api_keys`], [`checkpoints`];
+//!   [`outbox`], [`api_keys`], [`checkpoints`], [`retention`] (what the retention job
+//!   looks at);
 //! - every write that appends to the event chain goes through the [`Writer`], which
 //!   commits in groups (many acknowledged writes share one fsync): accepting a lead
 //!   ([`accept`]) and each life-cycle transition ([`transitions`], one file each);
@@ -19,6 +20,7 @@ pub mod events;
 pub mod leads;
 pub mod notices;
 pub mod outbox;
+pub mod retention;
 pub mod tokens;
 mod transitions;
 mod writer;
@@ -35,7 +37,8 @@ pub use chain::Head;
 pub use leads::{LeadDetail, LeadFilter, LeadRecord, LeadSummary, PermissionLead};
 pub use tokens::{NewToken, TokenLead};
 pub use transitions::{
-    Confirm, Guardian, LifeOp, LifeOutcome, Object, Purge, ResendConfirmation, Withdraw, WithdrawTarget,
+    AskRenewal, Confirm, Ending, Erase, Erasure, Guardian, LifeOp, LifeOutcome, Object, Purge, RecordContact, Renew,
+    ResendConfirmation, Withdraw, WithdrawTarget,
 };
 pub use writer::{Writer, WriterTask};
 

@@ -60,6 +60,50 @@ impl Store {
             .collect()
     }
 
+    /// Records the retention (`retention_days`) each served version was served with:
+    /// `(notice id, digest, days)`. A version keeps the retention it was first served
+    /// with, since the people who consented under it were told it: a changed value under
+    /// the same version is refused, as changed text is. Earlier versions of the same
+    /// notice served before retention was recorded take the current value.
+    pub async fn record_retention<'a>(
+        &self,
+        served: impl IntoIterator<Item = (&'a str, &'a str, u32)>,
+    ) -> anyhow::Result<()> {
+        for (id, digest, days) in served {
+            let days = i64::from(days);
+            sqlx::query("UPDATE notice_versions SET retention_days = $1 WHERE digest = $2 AND retention_days IS NULL")
+                .bind(days)
+                .bind(digest)
+                .execute(&self.pool)
+                .await
+                .context("recording a retention")?;
+            sqlx::query(
+                "UPDATE notice_versions SET retention_days = $1 WHERE notice_id = $2 AND retention_days IS NULL",
+            )
+            .bind(days)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .context("recording the retention of earlier versions")?;
+            let row = sqlx::query("SELECT version, retention_days FROM notice_versions WHERE digest = $1")
+                .bind(digest)
+                .fetch_one(&self.pool)
+                .await
+                .context("reading a notice version's retention")?;
+            let stored: Option<i64> = row.try_get("retention_days")?;
+            if stored != Some(days) {
+                let version: i64 = row.try_get("version")?;
+                bail!(
+                    "notice `{id}` version {version} was served with retention_days = {}; it now says {days}. \
+                     The people who consented under this version were told its retention: give the new value a \
+                     new version number in notices/{id}.toml.",
+                    stored.map_or_else(|| "?".into(), |d| d.to_string())
+                );
+            }
+        }
+        Ok(())
+    }
+
     /// The exact stored text of a notice version (JCS), by digest.
     pub async fn notice_body(&self, digest: &str) -> Result<Option<String>, StoreError> {
         Ok(sqlx::query_scalar("SELECT body FROM notice_versions WHERE digest = $1")

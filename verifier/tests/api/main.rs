@@ -18,6 +18,8 @@ mod proofs;
 mod rate_limits;
 mod replicas;
 mod restart;
+mod retention;
+mod retention_ends;
 mod robustness;
 mod rules;
 mod smpp;

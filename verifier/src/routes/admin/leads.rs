@@ -1,5 +1,6 @@
 //! `GET /v1/admin/leads`, `/v1/admin/leads/{id}`, `/v1/admin/leads/{id}/proof` and
-//! `/v1/admin/export`: leads as the site's systems read them.
+//! `/v1/admin/export`: leads as the site's systems read them. (A click they report goes to
+//! `POST /v1/admin/leads/{id}/activity`, in `activity.rs`.)
 
 use axum::Json;
 use axum::body::Body;
@@ -11,7 +12,7 @@ use serde::Deserialize;
 use super::csv;
 use crate::clock::{parse_time, rfc3339};
 use crate::domain::{Ident, LeadStatus, NoticeId};
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::state::AppState;
 use crate::store::{LeadDetail, LeadFilter, LeadSummary};
 
@@ -74,6 +75,7 @@ fn summary(l: &LeadSummary) -> serde_json::Value {
         "minor": l.minor,
         "created_at": rfc3339(l.created_at),
         "last_contact_at": rfc3339(l.last_contact_at),
+        "contact_erased_at": l.contact_erased_at.map(rfc3339),
     })
 }
 
@@ -109,8 +111,18 @@ pub(crate) async fn one(State(state): State<AppState>, Path(id): Path<String>) -
 /// `GET /v1/admin/leads/{id}/proof`: the proof bundle.
 pub(crate) async fn proof(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
     let id = Ident::parse(&id, "lead id").map_err(malformed)?;
-    match crate::consent::proof::bundle(&state, id.as_str()).await? {
-        Some(b) => Ok(Json(b).into_response()),
+    if let Some(b) = crate::consent::proof::bundle(&state, id.as_str()).await? {
+        return Ok(Json(b).into_response());
+    }
+    match state.store.lead_clock(id.as_str()).await?.and_then(|c| c.contact_erased_at) {
+        Some(at) => Err(ApiError::new(
+            Code::ProofErased,
+            format!(
+                "the contact data of this withdrawn or refused lead, its receipt included, was erased at {}; \
+                 its seal and events stay at /v1/admin/leads/{id}",
+                rfc3339(at)
+            ),
+        )),
         None => Err(ApiError::not_found("no lead has this id, or its data was purged")),
     }
 }

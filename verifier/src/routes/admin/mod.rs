@@ -2,6 +2,7 @@
 //! Authentication comes first, so an unauthenticated caller learns nothing, not even
 //! whether an address is known.
 
+mod activity;
 mod csv;
 mod leads;
 pub mod objections;
@@ -24,6 +25,7 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .route("/v1/admin/leads", get(leads::list))
         .route("/v1/admin/leads/{id}", get(leads::one))
         .route("/v1/admin/leads/{id}/proof", get(leads::proof))
+        .route("/v1/admin/leads/{id}/activity", post(activity::post))
         .route("/v1/admin/permissions", get(permissions::permissions))
         .route("/v1/admin/export", get(leads::export))
         .route("/v1/admin/objections", post(objections::post))

@@ -12,15 +12,21 @@
 //! pending_confirmation --confirm--> active --withdraw--> withdrawn
 //! awaiting_guardian --guardian agrees--> pending_confirmation | active
 //!                   --guardian refuses--> refused_by_guardian
+//! active --retention nears its end--> asked to renew --renews--> active (clock restarted)
+//!        --retention ends-----------------------------------> expired (row deleted)
+//! withdrawn | refused --after a delay--> contact erased (keyed hashes stay)
 //! (any) --retention--> purged (row deleted; events and suppressions stay)
 //! ```
 
 mod confirm;
+mod contact;
+mod erase;
 mod guard;
 mod guardian;
 mod lift;
 mod object;
 mod purge;
+mod renew;
 mod resend;
 mod sent;
 mod withdraw;
@@ -28,9 +34,12 @@ mod withdraw;
 use sqlx::AnyConnection;
 
 pub use confirm::Confirm;
+pub use contact::RecordContact;
+pub use erase::{Erase, Erasure};
 pub use guardian::Guardian;
 pub use object::Object;
-pub use purge::Purge;
+pub use purge::{Ending, Purge};
+pub use renew::{AskRenewal, Renew};
 pub use resend::ResendConfirmation;
 pub use withdraw::{Withdraw, WithdrawTarget};
 
@@ -57,6 +66,14 @@ pub enum LifeOp {
     Object(Object),
     /// Retention: delete these leads' personal data.
     Purge(Purge),
+    /// A contact reported by the site's systems (a click): the retention starts again.
+    RecordContact(RecordContact),
+    /// Retention nears its end: ask the lead to renew, once.
+    AskRenewal(Box<AskRenewal>),
+    /// The renewal: a new confirmed consent, the retention starts again.
+    Renew(Renew),
+    /// Withdrawn or refused leads, after the delay: only keyed hashes of the contact stay.
+    Erase(Erase),
     /// An event about no lead (an inbound SMS that asked for nothing we act on).
     Record {
         /// What it records.
@@ -99,6 +116,10 @@ pub(super) async fn apply(
         LifeOp::MailSent { outbox_id } => sent::apply(conn, chain, outbox_id, now).await,
         LifeOp::Purge(t) => purge::apply(conn, chain, t, now).await,
         LifeOp::Object(t) => object::apply(conn, chain, t, now).await,
+        LifeOp::RecordContact(t) => contact::apply(conn, chain, t, now).await,
+        LifeOp::AskRenewal(t) => renew::ask(conn, chain, t, now).await,
+        LifeOp::Renew(t) => renew::renew(conn, chain, t, now).await,
+        LifeOp::Erase(t) => erase::apply(conn, chain, t, now).await,
         LifeOp::Record { kind, data } => {
             chain.append(None, None, *kind, data, now)?;
             Ok(LifeOutcome::Count(1))
