@@ -30,6 +30,10 @@ pub async fn kinds(app: &TestApp, lead: &str) -> Vec<String> {
     app.state.store.lead_events(lead).await.unwrap().into_iter().map(|e| e.kind).collect()
 }
 
+async fn renewal_requests(app: &TestApp, lead: &str) -> usize {
+    kinds(app, lead).await.iter().filter(|k| *k == "renewal_requested").count()
+}
+
 pub async fn app_with_smtp(sink: &SmtpSink) -> TestApp {
     spawn_app_with(Options { settings: Some(smtp_settings(sink.port())), ..Options::default() }).await
 }
@@ -228,7 +232,7 @@ async fn the_renewal_request_goes_out_once_across_restarts_and_replicas() {
         ..Options::default()
     };
     let a = spawn_app_with(opts()).await;
-    let (_, email) = active_offer(&a).await;
+    let (lead, email) = active_offer(&a).await;
     a.clock.advance(THREE_YEARS - 29 * DAY);
     // Two replicas deciding at once. A SQLite file belongs to one process (its outbox has no
     // leases), so there the race is two jobs of one verifier; PostgreSQL takes a second one.
@@ -241,7 +245,9 @@ async fn the_renewal_request_goes_out_once_across_restarts_and_replicas() {
         consent_verifier::consent::renewal::ask_once(&other.state)
     );
 
-    assert_eq!(x.unwrap() + y.unwrap(), 1, "one request between them");
+    // (A replica's own hourly job, starting just now with the moved clock, may be the one.)
+    assert!(x.unwrap() + y.unwrap() <= 1, "at most one of the two");
+    assert_eq!(renewal_requests(&a, &lead).await, 1, "one request between them");
     mail_to(&sink, &email).await;
     if let Some(b) = b {
         b.stop().await;
@@ -249,7 +255,8 @@ async fn the_renewal_request_goes_out_once_across_restarts_and_replicas() {
     a.stop().await;
     let again = spawn_app_with(opts()).await;
     again.clock.advance(THREE_YEARS - 28 * DAY);
-    assert_eq!(job(&again).await.asked, 0, "not asked again after a restart");
+    job(&again).await;
+    assert_eq!(renewal_requests(&again, &lead).await, 1, "not asked again after a restart");
     tokio::time::sleep(Duration::from_secs(1)).await;
     let sent = sink.messages().into_iter().filter(|m| m.to == [email.clone()]).count();
     assert_eq!(sent, 1, "one mail");
