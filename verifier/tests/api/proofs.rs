@@ -183,3 +183,27 @@ async fn a_rotated_key_signs_new_seals_and_the_old_one_stays_published() {
         "old seals still check"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_audit_of_a_chain_that_grows_while_it_runs_finds_it_intact() {
+    use consent_verifier::consent::audit::{Audit, verify_chain};
+    let app = spawn_app().await;
+    let writer = async {
+        for _ in 0..30 {
+            let (receipt, _) = app.valid_receipt().await;
+            assert_eq!(app.post_lead(&receipt).await.status(), 201);
+        }
+    };
+    let auditor = async {
+        let mut audits = 0;
+        for _ in 0..60 {
+            match verify_chain(&app.state.store).await.unwrap() {
+                Audit::Intact { .. } => audits += 1,
+                Audit::Broken { seq, why } => panic!("a growing chain is not a broken one: {seq}: {why}"),
+            }
+        }
+        audits
+    };
+    let ((), audits) = tokio::join!(writer, auditor);
+    assert_eq!(audits, 60);
+}
