@@ -30,6 +30,8 @@ export interface ConsentWidgetApi {
   ready: Promise<ConsentWidgetApi>;
   /** performance.now() when widget.js started. */
   startedAt: number;
+  /** Who signs receipts, once detected: the browser's WebCrypto Ed25519, or the fallback module sign_bg.wasm. */
+  signer?: "webcrypto" | "fallback";
   /** Renders a widget into an element (or the first match of a selector); returns its id. */
   render(element: Element | string, options?: ConsentWidgetOptions): string;
   /** The last receipt (compact JWS) the widget signed, or null. */

@@ -13,9 +13,11 @@ document.addEventListener("DOMContentLoaded", function () {
       document.querySelectorAll("[data-sri]").forEach(function (el) {
         el.textContent = el.textContent.split("sha384-…").join(js.integrity);
       });
+      var sign = build.files["sign_bg.wasm"];
       var size = document.getElementById("size");
       size.textContent = "widget.js " + (js.gzip / 1024).toFixed(1) + " KB + widget_bg.wasm " +
-        (wasm.gzip / 1024).toFixed(1) + " KB gzipped (version " + build.version + ").";
+        (wasm.gzip / 1024).toFixed(1) + " KB gzipped (version " + build.version + ")" +
+        (sign ? "; browsers without WebCrypto Ed25519 also fetch sign_bg.wasm, " + (sign.gzip / 1024).toFixed(1) + " KB." : ".");
     })
     ["catch"](function () {
       document.getElementById("size").textContent = "The widget is not built on this server yet: run cargo xtask dist.";

@@ -37,14 +37,13 @@ pub struct Jwk {
 impl Jwk {
     /// The bare public JWK of a key, without `kid`, `alg` or `use` (as receipts carry it).
     pub fn from_key(key: &VerifyingKey) -> Self {
-        Jwk {
-            kty: "OKP".to_string(),
-            crv: "Ed25519".to_string(),
-            x: b64::encode(key.as_bytes()),
-            kid: None,
-            alg: None,
-            use_: None,
-        }
+        Jwk::from_public_bytes(key.as_bytes())
+    }
+
+    /// As [`from_key`](Self::from_key), from the 32 bytes of the public key as they are:
+    /// for a signer that holds no `VerifyingKey` (the widget, whose key lives in WebCrypto).
+    pub fn from_public_bytes(x: &[u8; 32]) -> Self {
+        Jwk { kty: "OKP".to_string(), crv: "Ed25519".to_string(), x: b64::encode(x), kid: None, alg: None, use_: None }
     }
 
     /// The JWK a verifier publishes for its signing key: with `kid`, `alg` and `use`.

@@ -45,10 +45,15 @@ pub struct Header {
 impl Header {
     /// A header carrying the signer's public key in `jwk`.
     pub fn with_jwk(typ: &str, key: &VerifyingKey) -> Self {
+        Header::with_public_key(typ, key.as_bytes())
+    }
+
+    /// As [`with_jwk`](Self::with_jwk), from the public key's 32 bytes.
+    pub fn with_public_key(typ: &str, public_key: &[u8; 32]) -> Self {
         Header {
             alg: "EdDSA".to_string(),
             typ: Some(typ.to_string()),
-            jwk: Some(Jwk::from_key(key)),
+            jwk: Some(Jwk::from_public_bytes(public_key)),
             kid: None,
             crit: None,
         }
@@ -68,15 +73,28 @@ impl Header {
 
 /// Signs `payload` (already serialised JSON) under `header` and returns the compact JWS.
 pub fn sign(header: &Header, payload: &[u8], key: &SigningKey) -> String {
+    let input = signing_input(header, payload);
+    let signature = key.sign(input.as_bytes()).to_bytes();
+    with_signature(input, &signature)
+}
+
+/// The JWS signing input, `base64url(header) "." base64url(payload)`: what is signed, for
+/// a signer outside this crate (the widget signs through WebCrypto). [`with_signature`]
+/// then makes the compact JWS, exactly as [`sign`] does.
+pub fn signing_input(header: &Header, payload: &[u8]) -> String {
     // Serialising a struct of strings into a Vec cannot fail.
     let header_json = serde_json::to_vec(header).unwrap_or_default();
     let mut out = b64::encode(&header_json);
     out.push('.');
     out.push_str(&b64::encode(payload));
-    let signature = key.sign(out.as_bytes());
-    out.push('.');
-    out.push_str(&b64::encode(&signature.to_bytes()));
     out
+}
+
+/// The compact JWS from its signing input and the Ed25519 signature of that input.
+pub fn with_signature(mut input: String, signature: &[u8; 64]) -> String {
+    input.push('.');
+    input.push_str(&b64::encode(signature));
+    input
 }
 
 /// A compact JWS split and decoded, not yet verified.

@@ -147,8 +147,17 @@ impl Claims {
     /// Signs these claims as a receipt with the visitor's key; the public key goes in the
     /// header's `jwk`.
     pub fn sign(&self, key: &SigningKey) -> String {
+        let input = self.signing_input(key.verifying_key().as_bytes());
+        let signature = ed25519_dalek::Signer::sign(key, input.as_bytes()).to_bytes();
+        jws::with_signature(input, &signature)
+    }
+
+    /// What [`sign`](Self::sign) signs, for a signer that holds the key elsewhere (the
+    /// widget's WebCrypto key): the receipt is then
+    /// [`jws::with_signature`]`(input, &signature)`, byte for byte what `sign` makes.
+    pub fn signing_input(&self, public_key: &[u8; 32]) -> String {
         let payload = serde_json::to_vec(self).unwrap_or_default();
-        jws::sign(&Header::with_jwk(RECEIPT_TYP, &key.verifying_key()), &payload, key)
+        jws::signing_input(&Header::with_public_key(RECEIPT_TYP, public_key), &payload)
     }
 
     /// Purposes the visitor granted.

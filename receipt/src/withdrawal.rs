@@ -34,8 +34,16 @@ pub struct WithdrawalClaims {
 impl WithdrawalClaims {
     /// Signs with the visitor's key (the one that signed the receipt).
     pub fn sign(&self, key: &SigningKey) -> String {
+        let input = self.signing_input(key.verifying_key().as_bytes());
+        let signature = ed25519_dalek::Signer::sign(key, input.as_bytes()).to_bytes();
+        jws::with_signature(input, &signature)
+    }
+
+    /// What [`sign`](Self::sign) signs, for a signer that holds the key elsewhere; as
+    /// [`Claims::signing_input`](crate::Claims::signing_input).
+    pub fn signing_input(&self, public_key: &[u8; 32]) -> String {
         let payload = serde_json::to_vec(self).unwrap_or_default();
-        jws::sign(&Header::with_jwk(WITHDRAWAL_TYP, &key.verifying_key()), &payload, key)
+        jws::signing_input(&Header::with_public_key(WITHDRAWAL_TYP, public_key), &payload)
     }
 }
 

@@ -109,6 +109,18 @@ impl Browser {
         self.client.execute(script, args).await.with_context(|| format!("running {script}"))
     }
 
+    /// Runs `source` in every document this session opens from now on, before the page's
+    /// own scripts (Chrome DevTools' `Page.addScriptToEvaluateOnNewDocument`, through
+    /// ChromeDriver): a page without a browser feature, for instance.
+    pub async fn on_new_document(&self, source: &str) -> anyhow::Result<()> {
+        let params = serde_json::json!({ "source": source });
+        self.client
+            .issue_cmd(Cdp { cmd: "Page.addScriptToEvaluateOnNewDocument", params })
+            .await
+            .context("adding a script to every new document")?;
+        Ok(())
+    }
+
     /// Polls `condition` (a JS expression) until it is truthy.
     pub async fn wait_until(&self, condition: &str, timeout: Duration) -> anyhow::Result<()> {
         let deadline = Instant::now() + timeout;
@@ -132,6 +144,23 @@ impl Browser {
 
     fn kill_group(&mut self) {
         kill_group_of(&mut self.driver);
+    }
+}
+
+/// A Chrome DevTools Protocol command, through ChromeDriver's `goog/cdp/execute`.
+#[derive(Debug)]
+struct Cdp {
+    cmd: &'static str,
+    params: serde_json::Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(&self, base: &url::Url, session: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/goog/cdp/execute", session.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (hyper::Method, Option<String>) {
+        (hyper::Method::POST, Some(serde_json::json!({ "cmd": self.cmd, "params": self.params }).to_string()))
     }
 }
 

@@ -7,6 +7,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{Request, RequestCredentials, RequestInit, RequestMode, Response};
 
 use crate::dom::window;
+use crate::prelude::*;
 
 /// One purpose, as the widget shows it.
 #[derive(Debug, Clone)]

@@ -5,8 +5,8 @@
 //! every task spawned with `spawn_local` hold a `Weak`, so `remove()` drops the widget at
 //! once, and a task that wakes up after it finds nothing and stops.
 
-use std::cell::RefCell;
-use std::rc::{Rc, Weak};
+use alloc::rc::{Rc, Weak};
+use core::cell::RefCell;
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -17,6 +17,8 @@ use crate::decide::AgeAnswer;
 use crate::dom::{self, Listener, Phase, dispatch, object, perf_now, window};
 use crate::i18n::{Messages, messages};
 use crate::options::Options;
+use crate::prelude::*;
+use crate::sign::Signer;
 use crate::view::{self, View};
 
 /// What changes while the widget is on the page, behind one `RefCell`. Borrows are short:
@@ -49,6 +51,8 @@ pub struct Widget {
     pub opts: Options,
     pub view: View,
     pub msg: &'static Messages,
+    /// Signs receipts and withdrawals with the visitor's key (through the loader).
+    pub signer: Signer,
     pub form: Option<HtmlFormElement>,
     /// Every box was unticked once the widget was in the page.
     pub initially_unchecked: bool,
@@ -57,7 +61,7 @@ pub struct Widget {
 
 impl Widget {
     /// Builds the widget into `container` from the verifier's answer and wires it up.
-    pub fn mount(id: String, container: Element, opts: Options, answer: NoticeAnswer) -> Rc<Widget> {
+    pub fn mount(id: String, container: Element, opts: Options, answer: NoticeAnswer, signer: Signer) -> Rc<Widget> {
         let msg = messages(&answer.notice.lang);
         // A relative policy URL is the verifier's own notice page.
         let policy = web_sys::Url::new_with_base(&answer.notice.policy_url, &[opts.verifier.as_str(), "/"].concat())
@@ -80,13 +84,14 @@ impl Widget {
             opts,
             view,
             msg,
+            signer,
             form,
             initially_unchecked,
             state: RefCell::new(State {
                 answer,
                 fetched_at: perf_now(),
-                by_gesture: vec![false; n],
-                changed_at: vec![None; n],
+                by_gesture: alloc::vec![false; n],
+                changed_at: alloc::vec![None; n],
                 passthrough: false,
                 busy: false,
                 last_receipt: None,
@@ -146,7 +151,7 @@ impl Widget {
     /// Now on the verifier's clock.
     pub fn now(&self) -> i64 {
         let s = self.state.borrow();
-        s.answer.now + ((perf_now() - s.fetched_at) / 1000.0).floor() as i64
+        s.answer.now + js_sys::Math::floor((perf_now() - s.fetched_at) / 1000.0) as i64
     }
 
     fn on_box_change(&self, i: usize, ev: &Event) {
@@ -224,12 +229,11 @@ impl Widget {
     pub fn report(&self, e: &ApiError) {
         let text = match e.code.as_str() {
             "network" => self.msg.network.to_string(),
-            "unavailable" | "internal" | "timeout" => self.msg.unavailable.to_string(),
+            // "sign-failed": the fallback signer could not be fetched.
+            "unavailable" | "internal" | "timeout" | "sign-failed" => self.msg.unavailable.to_string(),
             code => [self.msg.rejected, " (", code, ")."].concat(),
         };
-        if !e.detail.is_empty() {
-            web_sys::console::warn_3(&"consent-widget:".into(), &e.code.as_str().into(), &e.detail.as_str().into());
-        }
+        explain(e, &self.opts.notice);
         self.fail(&e.code, &text, None);
     }
 
@@ -267,7 +271,7 @@ impl Widget {
     /// Takes the widget out of the page and removes its listeners.
     pub fn unmount(&self) {
         // Dropped outside the borrow: removing a listener must not meet a borrowed state.
-        let listeners = std::mem::take(&mut self.state.borrow_mut().listeners);
+        let listeners = core::mem::take(&mut self.state.borrow_mut().listeners);
         drop(listeners);
         self.view.root.remove();
         let _ = self.container.remove_attribute("data-cw-id");
@@ -307,6 +311,25 @@ pub async fn refresh(weak: &Weak<Widget>) -> Result<(), ApiError> {
         s.answer = fresh;
     }
     Ok(())
+}
+
+/// Tells the page's developer, in the console, why the verifier refused; for an origin the
+/// notice does not list, what to change. The verifier's problems are readable from any
+/// origin (CORS on every error of the browser API), so this is known, not guessed.
+pub fn explain(e: &ApiError, notice: &str) {
+    if e.code == "origin-not-allowed" {
+        let hint = [
+            "consent-widget: this page's origin (",
+            &dom::page_origin(),
+            ") is not allowed for notice ",
+            notice,
+            ": add it to `origins` in the notice on the verifier",
+        ]
+        .concat();
+        web_sys::console::error_1(&hint.into());
+    } else {
+        web_sys::console::warn_3(&"consent-widget:".into(), &e.code.as_str().into(), &e.detail.as_str().into());
+    }
 }
 
 /// Calls `window[name](detail)` when the page named a callback.

@@ -1,6 +1,7 @@
 //! What the receipt says, from what the visitor did: pure logic, tested natively and in
 //! the browser.
 
+use crate::prelude::*;
 use consent_receipt::{Age, Claims, Contact, Decision, Evidence, GuardianContact, NoticeRef};
 
 /// One box as the visitor left it.

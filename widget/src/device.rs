@@ -1,7 +1,7 @@
 //! The consents given from this device: listed in the widget, each with a button that
 //! withdraws it by a request signed with the same browser key (`POST /v1/withdrawals`).
 
-use std::rc::{Rc, Weak};
+use alloc::rc::{Rc, Weak};
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -10,6 +10,7 @@ use web_sys::{Element, Event};
 use crate::api;
 use crate::controller::Widget;
 use crate::dom::{self, dispatch, object};
+use crate::prelude::*;
 use crate::sign;
 use crate::view::{self, DeviceConsent};
 
@@ -52,13 +53,27 @@ impl Widget {
             receipt_jti: jti.clone(),
             purposes: None,
         };
-        let body = dom::json(&object(&[("withdrawal", claims.sign(&sign::visitor_key()).into())]));
-        wasm_bindgen_futures::spawn_local(withdraw(Rc::downgrade(self), self.opts.verifier.clone(), body, button, jti));
+        let signer = self.signer.clone();
+        wasm_bindgen_futures::spawn_local(withdraw(Rc::downgrade(self), signer, claims, button, jti));
     }
 }
 
-async fn withdraw(weak: Weak<Widget>, verifier: String, body: String, button: Element, jti: String) {
-    let sent = api::post_json(&verifier, "/v1/withdrawals", &body).await;
+async fn withdraw(
+    weak: Weak<Widget>,
+    signer: sign::Signer,
+    claims: consent_receipt::WithdrawalClaims,
+    button: Element,
+    jti: String,
+) {
+    let signed = signer.sign(|key| claims.signing_input(key)).await;
+    let Some(verifier) = weak.upgrade().map(|w| w.opts.verifier.clone()) else { return };
+    let sent = match signed {
+        Some(withdrawal) => {
+            let body = dom::json(&object(&[("withdrawal", withdrawal.into())]));
+            api::post_json(&verifier, "/v1/withdrawals", &body).await
+        }
+        None => Err(api::ApiError { code: "sign-failed".into(), status: 0, detail: String::new() }),
+    };
     if sent.is_ok() {
         // Withdrawn at the verifier: this device forgets it even if the widget is gone.
         sign::forget(&jti);

@@ -5,6 +5,8 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{Document, Element, Event, EventTarget, HtmlInputElement, Window};
 
+use crate::prelude::*;
+
 pub fn window() -> Window {
     web_sys::window().expect_throw("no window")
 }
@@ -83,9 +85,9 @@ impl Listener {
     }
 }
 
-impl std::fmt::Debug for Listener {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Listener({})", self.kind)
+impl core::fmt::Debug for Listener {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_tuple("Listener").field(&self.kind).finish()
     }
 }
 
@@ -146,4 +148,27 @@ pub fn page_origin() -> String {
 pub fn page() -> String {
     let loc = window().location();
     loc.origin().unwrap_or_default() + &loc.pathname().unwrap_or_default()
+}
+
+/// `n` in decimal, without `core::fmt` (which the shipped wasm leaves out).
+pub fn decimal(mut n: u64) -> String {
+    let mut digits = Vec::with_capacity(20);
+    loop {
+        digits.push(b'0' + (n % 10) as u8);
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    digits.iter().rev().map(|&d| char::from(d)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn decimal_writes_numbers_as_to_string_does() {
+        for n in [0, 7, 10, 15, 99, 1_763_800_000, u64::MAX] {
+            assert_eq!(super::decimal(n), n.to_string());
+        }
+    }
 }

@@ -1,6 +1,8 @@
 //! The widget's own words, in French and English. Everything else it shows comes from the
 //! notice, in the notice's language.
 
+use crate::prelude::*;
+
 /// Messages of one language. `{n}` stands for the age of digital consent.
 #[derive(Debug)]
 pub struct Messages {

@@ -12,11 +12,35 @@
 //! lead to the verifier (`data-mode="post"`, the default) or puts the receipt in a hidden
 //! field for the site's back end (`data-mode="field"`).
 //!
+//! Signing goes through the loader ([`sign::Signer`]): the browser's WebCrypto Ed25519
+//! where it has it, else a second small wasm module (`widget/sign`) fetched only there.
+//! As shipped (feature `dist`) the crate is `no_std` on wasm32: no `core::fmt`, no panic
+//! messages (`cargo xtask dist` fails if their symbols appear).
+//!
 //! Modules by role: [`options`] reads what the page asks for, [`view`] builds the DOM,
 //! [`controller`] holds a widget's state and listeners, [`submit`] signs and sends on
 //! submit, [`device`] lists and withdraws the consents given from this device,
 //! [`decide`] turns what the visitor did into receipt claims, [`sign`] holds the key,
 //! [`api`] talks to the verifier, [`i18n`] has the widget's own words.
+
+#![cfg_attr(all(target_arch = "wasm32", feature = "dist"), no_std)]
+
+extern crate alloc;
+
+/// What `std`'s prelude gives and `no_std` does not: one `use crate::prelude::*` a file.
+pub mod prelude {
+    pub use alloc::borrow::ToOwned;
+    pub use alloc::string::{String, ToString};
+    pub use alloc::vec::Vec;
+}
+
+/// As shipped, a panic (none is reachable: no `unwrap`, no indexing that can fail) stops
+/// the module without a message, so no formatting code is linked in.
+#[cfg(all(target_arch = "wasm32", feature = "dist"))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    core::arch::wasm32::unreachable()
+}
 
 // The widget is single-threaded and allocates little: a small free-list allocator
 // instead of dlmalloc saves several KB of wasm.
@@ -39,9 +63,10 @@ pub mod style;
 pub mod submit;
 pub mod view;
 
-use std::cell::{Cell, RefCell};
-use std::rc::Rc;
+use alloc::rc::Rc;
+use core::cell::{Cell, RefCell};
 
+use prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::Element;
@@ -49,29 +74,44 @@ use web_sys::Element;
 use controller::Widget;
 use dom::{dispatch, document, object, page_origin};
 use options::Options;
+use sign::Signer;
 
+#[derive(Debug)]
 enum Slot {
     Loading,
     Ready(Rc<Widget>),
 }
 
-thread_local! {
-    static WIDGETS: RefCell<Vec<(String, Slot)>> = const { RefCell::new(Vec::new()) };
-    static NEXT: Cell<u32> = const { Cell::new(1) };
-    static DEFAULT_VERIFIER: RefCell<String> = const { RefCell::new(String::new()) };
+/// The widgets on the page, by id, and what they share. Held by [`Api`] (the loader's
+/// handle) and by the tasks that load notices; no global state.
+#[derive(Debug)]
+struct Registry {
+    widgets: RefCell<Vec<(String, Slot)>>,
+    next: Cell<u32>,
+    /// The origin the script came from: the default verifier.
+    verifier: String,
+    signer: Signer,
 }
 
-/// Starts the widget: called by the loader once the module is instantiated, with the
-/// URL the script was loaded from (its origin is the default verifier). Renders every
-/// `.consent-widget[data-notice]` on the page, now or when the document has loaded.
+/// What `window.ConsentWidget`'s methods call: returned by [`boot`] to the loader.
 #[wasm_bindgen]
-pub fn boot(script_src: &str) {
-    let origin = web_sys::Url::new(script_src).map(|u| u.origin()).unwrap_or_else(|_| page_origin());
-    DEFAULT_VERIFIER.with(|v| *v.borrow_mut() = origin);
+#[derive(Debug)]
+pub struct Api(Rc<Registry>);
+
+/// Starts the widget: called by the loader once the module is instantiated, with the
+/// URL the script was loaded from (its origin is the default verifier) and the loader's
+/// `ed25519(seed, message?)` ([`Signer`]). Renders every `.consent-widget[data-notice]`
+/// on the page, now or when the document has loaded.
+#[wasm_bindgen]
+pub fn boot(script_src: &str, ed25519: js_sys::Function) -> Api {
+    let verifier = web_sys::Url::new(script_src).map(|u| u.origin()).unwrap_or_else(|_| page_origin());
+    let reg =
+        Rc::new(Registry { widgets: RefCell::default(), next: Cell::new(1), verifier, signer: Signer::new(ed25519) });
     style::adopt();
     let doc = document();
     if doc.ready_state() == "loading" {
-        let once = Closure::once_into_js(render_all);
+        let later = reg.clone();
+        let once = Closure::once_into_js(move || render_all(&later));
         let opts = web_sys::AddEventListenerOptions::new();
         opts.set_once(true);
         let _ = doc.add_event_listener_with_callback_and_add_event_listener_options(
@@ -80,67 +120,55 @@ pub fn boot(script_src: &str) {
             &opts,
         );
     } else {
-        render_all();
+        render_all(&reg);
     }
+    Api(reg)
 }
 
-fn render_all() {
+fn render_all(reg: &Rc<Registry>) {
     let Ok(found) = document().query_selector_all(".consent-widget[data-notice]:not([data-cw-id])") else { return };
     for i in 0..found.length() {
         if let Some(el) = found.item(i).and_then(|n| n.dyn_into::<Element>().ok()) {
-            if let Err(e) = read_options(&el, &JsValue::UNDEFINED).map(|o| start(el.clone(), o)) {
+            if let Err(e) = Options::read(&el, &JsValue::UNDEFINED, &reg.verifier).map(|o| start(reg, el.clone(), o)) {
                 web_sys::console::error_1(&e);
             }
         }
     }
 }
 
-fn default_verifier() -> String {
-    DEFAULT_VERIFIER.with(|v| v.borrow().clone())
-}
-
-fn read_options(el: &Element, obj: &JsValue) -> Result<Options, JsValue> {
-    Options::read(el, obj, &default_verifier())
-}
-
-fn start(container: Element, opts: Options) -> String {
-    let id = NEXT.with(|n| {
-        let v = n.get();
-        n.set(v + 1);
-        ["cw-", &v.to_string()].concat()
-    });
+fn start(reg: &Rc<Registry>, container: Element, opts: Options) -> String {
+    let n = reg.next.get();
+    reg.next.set(n + 1);
+    let id = ["cw-", &dom::decimal(n.into())].concat();
     let _ = container.set_attribute("data-cw-id", &id);
     let msg = i18n::messages(opts.lang.as_deref().unwrap_or("en"));
     container.set_inner_html(&view::loading(msg));
-    WIDGETS.with(|w| w.borrow_mut().push((id.clone(), Slot::Loading)));
+    reg.widgets.borrow_mut().push((id.clone(), Slot::Loading));
     let task_id = id.clone();
+    let reg = reg.clone();
     wasm_bindgen_futures::spawn_local(async move {
         let answer = api::notice(&opts.verifier, &opts.notice, opts.lang.as_deref(), &page_origin()).await;
         // remove() may have been called while the notice was on its way.
-        if !WIDGETS.with(|w| w.borrow().iter().any(|(k, _)| *k == task_id)) {
+        if !reg.widgets.borrow().iter().any(|(k, _)| *k == task_id) {
             return;
         }
         match answer {
             Ok(answer) => {
-                let widget = Widget::mount(task_id.clone(), container, opts, answer);
+                let widget = Widget::mount(task_id.clone(), container, opts, answer, reg.signer.clone());
                 let detail = widget.ready_detail();
-                WIDGETS.with(|w| {
-                    for (k, slot) in w.borrow_mut().iter_mut() {
-                        if *k == task_id {
-                            *slot = Slot::Ready(widget.clone());
-                        }
+                for (k, slot) in reg.widgets.borrow_mut().iter_mut() {
+                    if *k == task_id {
+                        *slot = Slot::Ready(widget.clone());
                     }
-                });
+                }
                 dom::mark("consent:ready");
                 dispatch(&widget.container, "ready", &detail);
             }
             Err(e) => {
+                // The visitor reads a neutral message; the page's developer, in the console,
+                // what to change.
                 container.set_inner_html(&view::load_failed(msg));
-                web_sys::console::error_3(
-                    &"consent-widget:".into(),
-                    &e.code.as_str().into(),
-                    &e.detail.as_str().into(),
-                );
+                controller::explain(&e, &opts.notice);
                 let detail = object(&[
                     ("id", task_id.as_str().into()),
                     ("code", e.code.as_str().into()),
@@ -165,48 +193,47 @@ fn element(target: &JsValue) -> Result<Element, JsValue> {
         .map_err(|_| JsValue::from_str("consent-widget: render needs an element or a selector"))
 }
 
-/// `ConsentWidget.render(element | selector, options?) -> id`.
-#[wasm_bindgen]
-pub fn render(target: JsValue, options: JsValue) -> Result<String, JsValue> {
-    let el = element(&target)?;
-    if let Some(id) = el.get_attribute("data-cw-id") {
-        return Ok(id);
-    }
-    Ok(start(el.clone(), read_options(&el, &options)?))
-}
-
-fn ready(id: &str) -> Option<Rc<Widget>> {
-    WIDGETS.with(|w| {
-        w.borrow().iter().find_map(|(k, slot)| match slot {
+impl Registry {
+    fn ready(&self, id: &str) -> Option<Rc<Widget>> {
+        self.widgets.borrow().iter().find_map(|(k, slot)| match slot {
             Slot::Ready(widget) if k == id => Some(widget.clone()),
             _ => None,
         })
-    })
-}
-
-/// `ConsentWidget.getReceipt(id) -> string | null`: the last receipt signed.
-#[wasm_bindgen(js_name = getReceipt)]
-pub fn get_receipt(id: &str) -> Option<String> {
-    ready(id).and_then(|w| w.receipt())
-}
-
-/// `ConsentWidget.reset(id)`: unticks everything and fetches a fresh nonce.
-#[wasm_bindgen]
-pub fn reset(id: &str) {
-    if let Some(w) = ready(id) {
-        w.reset();
     }
 }
 
-/// `ConsentWidget.remove(id)`: removes the widget and its listeners.
 #[wasm_bindgen]
-pub fn remove(id: &str) {
-    let removed = WIDGETS.with(|w| {
-        let mut w = w.borrow_mut();
-        let at = w.iter().position(|(k, _)| k == id)?;
-        Some(w.remove(at).1)
-    });
-    if let Some(Slot::Ready(w)) = removed {
-        w.unmount();
+impl Api {
+    /// `ConsentWidget.render(element | selector, options?) -> id`.
+    pub fn render(&self, target: JsValue, options: JsValue) -> Result<String, JsValue> {
+        let el = element(&target)?;
+        if let Some(id) = el.get_attribute("data-cw-id") {
+            return Ok(id);
+        }
+        Ok(start(&self.0, el.clone(), Options::read(&el, &options, &self.0.verifier)?))
+    }
+
+    /// `ConsentWidget.getReceipt(id) -> string | null`: the last receipt signed.
+    #[wasm_bindgen(js_name = getReceipt)]
+    pub fn get_receipt(&self, id: &str) -> Option<String> {
+        self.0.ready(id).and_then(|w| w.receipt())
+    }
+
+    /// `ConsentWidget.reset(id)`: unticks everything and fetches a fresh nonce.
+    pub fn reset(&self, id: &str) {
+        if let Some(w) = self.0.ready(id) {
+            w.reset();
+        }
+    }
+
+    /// `ConsentWidget.remove(id)`: removes the widget and its listeners.
+    pub fn remove(&self, id: &str) {
+        let removed = {
+            let mut w = self.0.widgets.borrow_mut();
+            w.iter().position(|(k, _)| k == id).map(|at| w.remove(at).1)
+        };
+        if let Some(Slot::Ready(w)) = removed {
+            w.unmount();
+        }
     }
 }

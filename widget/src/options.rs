@@ -5,6 +5,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::Element;
 
 use crate::dom::{document, window};
+use crate::prelude::*;
 
 /// How the widget hands the receipt on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

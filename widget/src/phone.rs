@@ -1,5 +1,7 @@
 //! Phone numbers as visitors type them, put in the international E.164 form.
 
+use crate::prelude::*;
+
 /// Country calling code and national trunk prefix of each jurisdiction a notice may name
 /// (EU/EEA, the United Kingdom and Switzerland), from ITU-T E.164 and the national
 /// numbering plans as libphonenumber records them (checked against it in the tests). An

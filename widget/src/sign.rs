@@ -3,12 +3,21 @@
 //! The key is an Ed25519 seed from `crypto.getRandomValues`, kept per origin in
 //! `localStorage` so that the same browser can later show and withdraw its consents.
 //! Where storage is refused (private modes, blocked storage), a key for this page only.
+//!
+//! The wasm holds no Ed25519 code: [`Signer`] hands the seed and the JWS signing input to
+//! the loader, which signs with WebCrypto (the seed imported as a non-extractable key)
+//! where the browser has Ed25519, and with the fallback module `widget/sign` elsewhere.
+//! Ed25519 is deterministic: both give the same signature, and the receipt is byte for
+//! byte what `consent_receipt::Claims::sign` makes from the same seed.
 
-use consent_receipt::{SigningKey, b64};
+use consent_receipt::{b64, jws};
+use js_sys::{Function, Promise, Uint8Array};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
 
 use crate::dom::window;
+use crate::prelude::*;
 
 const KEY_ITEM: &str = "consent-widget:visitor-key:v1";
 
@@ -20,13 +29,13 @@ pub fn random<const N: usize>() -> [u8; N] {
     buf
 }
 
-/// The visitor's key for this origin, created on first use.
-pub fn visitor_key() -> SigningKey {
+/// The visitor's Ed25519 seed for this origin, created on first use.
+pub fn visitor_seed() -> [u8; 32] {
     let storage = window().local_storage().ok().flatten();
     if let Some(storage) = &storage {
         if let Ok(Some(text)) = storage.get_item(KEY_ITEM) {
             if let Some(seed) = b64::decode_array::<32>(&text) {
-                return SigningKey::from_bytes(&seed);
+                return seed;
             }
         }
     }
@@ -34,7 +43,36 @@ pub fn visitor_key() -> SigningKey {
     if let Some(storage) = storage {
         let _ = storage.set_item(KEY_ITEM, &b64::encode(&seed));
     }
-    SigningKey::from_bytes(&seed)
+    seed
+}
+
+/// The loader's `ed25519(seed, message?)`: a promise of the seed's 32-byte public key
+/// without a message, of the message's 64-byte signature with one.
+#[derive(Debug, Clone)]
+pub struct Signer(Function);
+
+impl Signer {
+    pub fn new(ed25519: Function) -> Signer {
+        Signer(ed25519)
+    }
+
+    async fn call(&self, seed: &[u8; 32], message: Option<&[u8]>) -> Option<Vec<u8>> {
+        let message = message.map_or(JsValue::UNDEFINED, |m| Uint8Array::from(m).into());
+        let promise = self.0.call2(&JsValue::NULL, &Uint8Array::from(&seed[..]), &message).ok()?;
+        let bytes = JsFuture::from(Promise::resolve(&promise)).await.ok()?;
+        Some(bytes.dyn_into::<Uint8Array>().ok()?.to_vec())
+    }
+
+    /// Signs with the visitor's key: `input` makes the JWS signing input from the public
+    /// key, and the compact JWS comes back. `None` when the browser could not sign (the
+    /// fallback module could not be fetched).
+    pub async fn sign(&self, input: impl FnOnce(&[u8; 32]) -> String) -> Option<String> {
+        let seed = visitor_seed();
+        let public: [u8; 32] = self.call(&seed, None).await?.try_into().ok()?;
+        let input = input(&public);
+        let signature: [u8; 64] = self.call(&seed, Some(input.as_bytes())).await?.try_into().ok()?;
+        Some(jws::with_signature(input, &signature))
+    }
 }
 
 /// A new receipt id.

@@ -1,7 +1,7 @@
 //! The widget's SMS parts: the error shown beside the site's phone field, and the 6-digit
 //! code of the confirmation SMS, typed in the widget once the lead is accepted.
 
-use std::rc::{Rc, Weak};
+use alloc::rc::{Rc, Weak};
 
 use wasm_bindgen::JsCast;
 use web_sys::{Event, HtmlElement, HtmlInputElement};
@@ -9,6 +9,7 @@ use web_sys::{Event, HtmlElement, HtmlInputElement};
 use crate::api;
 use crate::controller::Widget;
 use crate::dom::{self, dispatch, el, object, set, show};
+use crate::prelude::*;
 
 impl Widget {
     /// The site's phone field: `data-phone-field`, or the form's `type=tel` input.

@@ -1,10 +1,10 @@
 //! What happens when the form is submitted: the receipt is signed for the form as it
-//! stands, then posted to the verifier (post and guardian modes) or left in the hidden
+//! stands (asynchronously: WebCrypto, or the fallback module), then posted to the verifier (post and guardian modes) or left in the hidden
 //! field (field mode), and the form goes on.
 
-use std::rc::{Rc, Weak};
+use alloc::rc::{Rc, Weak};
 
-use consent_receipt::NoticeRef;
+use consent_receipt::{Claims, NoticeRef};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{Element, Event, HtmlElement, HtmlInputElement};
@@ -15,6 +15,7 @@ use crate::decide::{self, BoxState, Inputs, Missing, PhoneField};
 use crate::dom::{self, dispatch, object, window};
 use crate::i18n::with_age;
 use crate::options::Mode;
+use crate::prelude::*;
 use crate::sign;
 
 /// Why no receipt could be made: an error code, the words for the visitor, what to focus.
@@ -41,8 +42,8 @@ impl Widget {
             .find(|e| !self.view.root.contains(Some(e)))
     }
 
-    /// Signs the receipt for the form as it stands, or says what is missing.
-    pub fn make_receipt(&self) -> Result<Option<String>, Refusal> {
+    /// The receipt's claims for the form as it stands, or what is missing.
+    pub fn make_claims(&self) -> Result<Option<Claims>, Refusal> {
         let email_input = self.form_control(self.opts.email_field.as_deref(), "email");
         let email = email_input.as_ref().map(|e| e.value()).unwrap_or_default();
         let phone_input = self.phone_input();
@@ -102,13 +103,7 @@ impl Widget {
             None => decide::claims(ctx, &inputs),
         };
         match made {
-            Ok(Some(claims)) => {
-                dom::mark("consent:sign-start");
-                let receipt = claims.sign(&sign::visitor_key());
-                dom::mark("consent:sign-end");
-                Ok(Some(receipt))
-            }
-            Ok(None) => Ok(None),
+            Ok(claims) => Ok(claims),
             Err(Missing::Email) => Err(("need-email", self.msg.need_email.into(), focus(email_input.as_ref()))),
             Err(Missing::Phone) => Err(("need-phone", self.msg.need_phone.into(), focus(phone_input.as_ref()))),
             Err(Missing::BadPhone) => Err(("bad-phone", self.msg.bad_phone.into(), focus(phone_input.as_ref()))),
@@ -127,7 +122,7 @@ impl Widget {
     }
 
     pub fn on_submit(self: &Rc<Self>, ev: Event) {
-        if std::mem::take(&mut self.state.borrow_mut().passthrough) {
+        if core::mem::take(&mut self.state.borrow_mut().passthrough) {
             // Our own resubmission, receipt in place: let the form and the site's handlers go on.
             return;
         }
@@ -138,7 +133,7 @@ impl Widget {
         }
         self.clear_alert();
         let submitter = ev.dyn_ref::<web_sys::SubmitEvent>().and_then(|s| s.submitter());
-        let receipt = match self.make_receipt() {
+        let claims = match self.make_claims() {
             Ok(r) => r,
             Err((code, text, focus)) => {
                 if code.ends_with("-phone") {
@@ -147,24 +142,13 @@ impl Widget {
                 return self.fail(code, &text, focus.as_ref());
             }
         };
-        let Some(receipt) = receipt else {
+        let Some(claims) = claims else {
             // Nothing granted and no contact: nothing to record, the form goes on.
             return self.resubmit(submitter);
         };
-        self.keep(&receipt);
-        let detail = object(&[("id", self.id.as_str().into()), ("receipt", receipt.as_str().into())]);
-        dispatch(&self.container, "signed", &detail);
-        match self.opts.mode {
-            Mode::Field => {
-                call_global(self.opts.callback.as_deref(), &detail);
-                self.resubmit(submitter);
-            }
-            Mode::Post | Mode::Guardian => {
-                self.state.borrow_mut().busy = true;
-                self.status(self.msg.sending);
-                wasm_bindgen_futures::spawn_local(post(Rc::downgrade(self), receipt, submitter));
-            }
-        }
+        // Signing takes a promise: one submission at a time meanwhile.
+        self.state.borrow_mut().busy = true;
+        wasm_bindgen_futures::spawn_local(sign_and_send(Rc::downgrade(self), claims, submitter));
     }
 
     /// Where the receipt goes, and the JSON body that carries it.
@@ -251,6 +235,44 @@ impl Widget {
     }
 }
 
+/// Signs the receipt, then hands it on as the mode says.
+async fn sign_and_send(weak: Weak<Widget>, claims: Claims, submitter: Option<HtmlElement>) {
+    let Some(receipt) = sign_claims(&weak, &claims).await else { return };
+    let Some(w) = weak.upgrade() else { return };
+    w.keep(&receipt);
+    let detail = object(&[("id", w.id.as_str().into()), ("receipt", receipt.as_str().into())]);
+    dispatch(&w.container, "signed", &detail);
+    match w.opts.mode {
+        Mode::Field => {
+            w.state.borrow_mut().busy = false;
+            call_global(w.opts.callback.as_deref(), &detail);
+            w.resubmit(submitter);
+        }
+        Mode::Post | Mode::Guardian => {
+            w.status(w.msg.sending);
+            drop(w);
+            post(weak, receipt, submitter).await;
+        }
+    }
+}
+
+/// The receipt for `claims`, signed with the visitor's key. `None` when the widget was
+/// removed, or when the browser could not sign: then the visitor is told, and the form
+/// can be sent again.
+async fn sign_claims(weak: &Weak<Widget>, claims: &Claims) -> Option<String> {
+    let signer = weak.upgrade()?.signer.clone();
+    dom::mark("consent:sign-start");
+    let receipt = signer.sign(|key| claims.signing_input(key)).await;
+    dom::mark("consent:sign-end");
+    if receipt.is_none() {
+        if let Some(w) = weak.upgrade() {
+            w.state.borrow_mut().busy = false;
+            w.fail("sign-failed", w.msg.unavailable, None);
+        }
+    }
+    receipt
+}
+
 /// Posts the receipt; signs again once with a fresh nonce when the page stayed open past
 /// the nonce's life. Holds the widget only between awaits: once it was removed, stops.
 async fn post(weak: Weak<Widget>, mut receipt: String, submitter: Option<HtmlElement>) {
@@ -264,14 +286,13 @@ async fn post(weak: Weak<Widget>, mut receipt: String, submitter: Option<HtmlEle
                 if let Err(e) = refresh(&weak).await {
                     break Err(e);
                 }
-                let Some(w) = weak.upgrade() else { return };
-                match w.make_receipt() {
-                    Ok(Some(r)) => {
-                        w.keep(&r);
-                        receipt = r;
-                    }
-                    _ => break Err(e),
+                let Some(claims) = weak.upgrade().map(|w| w.make_claims()) else { return };
+                let Ok(Some(claims)) = claims else { break Err(e) };
+                let Some(r) = sign_claims(&weak, &claims).await else { return };
+                if let Some(w) = weak.upgrade() {
+                    w.keep(&r);
                 }
+                receipt = r;
             }
             other => break other,
         }

@@ -12,6 +12,7 @@ use web_sys::{Element, HtmlInputElement};
 use crate::api::Notice;
 use crate::dom::{el, set, show};
 use crate::i18n::{Messages, fill, with_age};
+use crate::prelude::*;
 
 /// One purpose's elements.
 #[derive(Debug)]
@@ -266,7 +267,7 @@ pub fn build_guardian(
         id,
         notice,
         &markup_guardian(id, notice, msg, child, granted, policy_url),
-        vec!["guardian-agree".into()],
+        alloc::vec!["guardian-agree".into()],
         false,
     )
 }

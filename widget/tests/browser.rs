@@ -1,5 +1,5 @@
 //! The widget's units in a real browser (headless Chromium through wasm-bindgen-test):
-//! the DOM it builds, the wording switch, the key it keeps, the receipt it signs.
+//! the DOM it builds, the wording switch, the key it keeps, the receipt it assembles.
 
 #![cfg(target_arch = "wasm32")]
 #![allow(clippy::unwrap_used)] // tests unwrap: a failure is the test failing
@@ -113,10 +113,10 @@ fn the_minor_state_shows_the_child_wording_and_the_guardian_field() {
 }
 
 #[wasm_bindgen_test]
-fn the_visitor_key_is_kept_per_origin_and_signs_receipts_that_verify() {
-    let first = sign::visitor_key();
-    let again = sign::visitor_key();
-    assert_eq!(first.verifying_key(), again.verifying_key(), "the same browser keeps its key");
+fn the_visitor_seed_is_kept_per_origin_and_receipts_assembled_from_it_verify() {
+    let seed = sign::visitor_seed();
+    assert_eq!(seed, sign::visitor_seed(), "the same browser keeps its key");
+    let first = consent_receipt::SigningKey::from_bytes(&seed);
 
     let boxes = [
         BoxState {
@@ -153,7 +153,12 @@ fn the_visitor_key_is_kept_per_origin_and_signs_receipts_that_verify() {
         jurisdiction: "FR",
     };
     let claims = decide::claims(ctx, &inputs).unwrap().unwrap();
-    let receipt = claims.sign(&first);
+    // As the widget assembles it: signing input from the public key, then the signature
+    // (from the loader; here dalek's, which WebCrypto's equals).
+    let input = claims.signing_input(first.verifying_key().as_bytes());
+    let signature = ed25519_dalek::Signer::sign(&first, input.as_bytes()).to_bytes();
+    let receipt = consent_receipt::jws::with_signature(input, &signature);
+    assert_eq!(receipt, claims.sign(&first), "byte for byte what the receipt crate signs");
     let verified = VerifiedReceipt::verify(&receipt).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(verified.key(), &first.verifying_key());
     assert_eq!(verified.claims().granted().collect::<Vec<_>>(), ["a"]);

@@ -41,7 +41,9 @@ pub fn bench() -> Result {
         .env("CONSENT_VERIFIER_BIN", root().join("target/release/consent-verifier"))
         .env("CHROMEDRIVER", chromedriver)
         .env("CHROMIUM", chromium)
-        .env("WIDGET_GZIP_BYTES", built.total_gzip.to_string());
+        .env("WIDGET_GZIP_BYTES", built.total_gzip.to_string())
+        .env("WIDGET_FALLBACK_GZIP_BYTES", built.fallback_gzip.to_string())
+        .env("WIDGET_BUDGET_BYTES", crate::dist::BUDGET_GZIP.to_string());
     match env::var("CONSENT_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty()) {
         Some(url) => {
             c.env("CONSENT_BENCH_POSTGRES_URL", url);

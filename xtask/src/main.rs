@@ -13,7 +13,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 mod bench;
+mod check;
 mod dist;
+mod panics;
 mod test;
 mod tools;
 mod wasm;

@@ -5,7 +5,9 @@
 #![allow(clippy::unwrap_used)] // tests unwrap: a failure is the test failing
 
 mod a11y;
+mod errors;
 mod flows;
 mod lifecycle;
+mod signing;
 mod sms;
 mod support;
