@@ -3,7 +3,7 @@
 //! writes SQL; the rest of the verifier calls the narrow API below.
 //!
 //! - reads go straight to the pool: [`leads`], [`tokens`], [`notices`], [`events`],
-//!   [`outbox`], [`api_keys`], [`checkpoints`];
+//!   [`outbox`], [`api_keys`], [`checkpoints`], [`objections`];
 //! - every write that appends to the event chain goes through the [`Writer`], which
 //!   commits in groups (many acknowledged writes share one fsync): accepting a lead
 //!   ([`accept`]) and each life-cycle transition ([`transitions`], one file each);
@@ -18,6 +18,7 @@ pub mod checkpoints;
 pub mod events;
 pub mod leads;
 pub mod notices;
+pub mod objections;
 pub mod outbox;
 pub mod tokens;
 mod transitions;
