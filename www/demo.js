@@ -50,7 +50,7 @@ document.addEventListener("DOMContentLoaded", function () {
     var receipt = data.get("consent_receipt") || "";
     result.replaceChildren();
     var h = document.createElement("h2");
-    h.textContent = fr ? "Compte créé (démo)" : "Account created (demo)";
+    h.textContent = form.getAttribute("data-done") || (fr ? "Compte créé (démo)" : "Account created (demo)");
     result.appendChild(h);
     var lines = [
       (fr ? "Adresse : " : "Address: ") + (data.get("email") || ""),

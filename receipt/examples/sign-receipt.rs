@@ -54,11 +54,7 @@ fn main() -> ExitCode {
             digest: text("digest"),
         },
         contact: Contact { email: Some(email.clone()), phone: None },
-        decisions: notice
-            .purposes
-            .iter()
-            .map(|p| Decision { purpose: p.id.clone(), granted: grants.contains(&p.id), at: now })
-            .collect(),
+        decisions: notice.purposes.iter().map(|p| Decision::new(p.id.clone(), grants.contains(&p.id), now)).collect(),
         evidence: Evidence { initially_unchecked: true, trusted_gesture: true, page: format!("{}/", text("origin")) },
         age: Age {
             minor: false,

@@ -69,7 +69,73 @@ impl Email {
     pub fn normalized(&self) -> String {
         self.0.to_lowercase()
     }
+
+    /// Whether this is a role address (`contact@`, `info@`, `sales@`, …): the address of a
+    /// company or of a function, not of a person. The CNIL treats such generic addresses as
+    /// data of the legal person, to which the rules protecting individuals do not apply as
+    /// they do to `firstname.lastname@`. A heuristic over common English and French role
+    /// names (a `+tag` and the separators `.`, `-`, `_` are ignored); the site owner judges
+    /// the rest.
+    pub fn is_role_address(&self) -> bool {
+        let local = self.0.split('@').next().unwrap_or("").to_lowercase();
+        let local = local.split('+').next().unwrap_or("");
+        let bare: String = local.chars().filter(|c| !matches!(c, '.' | '-' | '_')).collect();
+        ROLE_NAMES.contains(&bare.as_str())
+    }
 }
+
+/// Local parts that name a function rather than a person, without separators.
+const ROLE_NAMES: &[&str] = &[
+    "accounting",
+    "accounts",
+    "accueil",
+    "achats",
+    "admin",
+    "administration",
+    "billing",
+    "bonjour",
+    "booking",
+    "careers",
+    "commandes",
+    "commercial",
+    "compta",
+    "comptabilite",
+    "contact",
+    "contacts",
+    "contactus",
+    "devis",
+    "direction",
+    "enquiries",
+    "equipe",
+    "facturation",
+    "hello",
+    "help",
+    "helpdesk",
+    "hr",
+    "info",
+    "infos",
+    "information",
+    "inquiries",
+    "jobs",
+    "marketing",
+    "office",
+    "orders",
+    "postmaster",
+    "presse",
+    "press",
+    "purchasing",
+    "reception",
+    "recrutement",
+    "rh",
+    "sales",
+    "secretariat",
+    "service",
+    "serviceclient",
+    "support",
+    "team",
+    "ventes",
+    "webmaster",
+];
 
 // Contacts are personal data: Debug must not print them into logs by accident.
 impl fmt::Debug for Email {
@@ -165,6 +231,16 @@ mod tests {
     fn debug_does_not_print_the_address() {
         let e = Email::parse("alice@example.org").unwrap();
         assert!(!alloc::format!("{e:?}").contains("alice"));
+    }
+
+    #[test]
+    fn role_addresses_are_told_from_personal_ones() {
+        for role in ["contact@shop.example", "INFO@shop.example", "sales+fr@shop.example", "service-client@shop.fr"] {
+            assert!(Email::parse(role).unwrap().is_role_address(), "{role}");
+        }
+        for person in ["alice@shop.example", "alice.contact@shop.example", "jean.dupont@info.fr"] {
+            assert!(!Email::parse(person).unwrap().is_role_address(), "{person}");
+        }
     }
 
     #[test]

@@ -139,6 +139,21 @@ error_table! {
     /// Rule 8: a purpose is granted on a channel for which the contact has no address.
     MissingAddress(String) = "missing-address", 422, 8, "missing address: {0}", "No address for the channel",
         "Each purpose has one channel, and a grant needs an address for it in `contact`: an e-mail address for an e-mail purpose, a mobile phone number (E.164) for an SMS purpose. A consent to be written to at an address nobody gave cannot be acted on, so the receipt is refused.";
+    /// Rule 8: a purpose on an objection basis without the objection box.
+    ObjectionNotOffered(String) = "objection-not-offered", 422, 8, "objection not offered: {0}",
+        "Objection not offered",
+        "On a purpose whose legal basis is soft opt-in, B2B or non-commercial prospection, the person is not asked to consent but must be offered, at collection, a free and simple way to object: an unticked \"I do not want to receive …\" box. The decision must say that it was offered (`objection_offered: true`) and how it was left (`objected`). A purpose on consent has a consent box and carries neither.";
+    /// Rule 8: a soft opt-in decision without the sale's order reference.
+    OrderRequired(String) = "order-required", 422, 8, "order reference required: {0}", "Soft opt-in needs a sale",
+        "Soft opt-in (L34-5 CPCE) covers only a customer whose address was collected during a sale: a decision on a soft opt-in purpose that was not objected must carry the sale's `order_ref` (the widget reads `data-order-ref`, or the form field the notice names in `order_field`). Creating an account is not a sale (CNIL): a sign-up without an order needs consent.";
+    /// Rule 8: soft opt-in on a purpose with a recipient other than the controller.
+    SoftOptInPartner(String) = "soft-opt-in-partner", 422, 8, "soft opt-in for another recipient: {0}",
+        "Soft opt-in only for the controller",
+        "Soft opt-in covers only the controller's own analogous products, sent by the controller itself. A purpose that passes the data to a partner, or names any recipient besides the controller, needs the person's consent.";
+    /// Rule 8: a B2B decision without the person's job function, or a B2B purpose without topics.
+    JobFunctionRequired(String) = "job-function-required", 422, 8, "job function required: {0}",
+        "B2B needs the job function",
+        "B2B prospection without consent must relate to the person's job: a decision on a b2b purpose that was not objected must carry the person's `job_function` (from the form field the notice names in `job_field`), and the notice must declare the `topics` its messages are about.";
     /// Rule 9: a minor's receipt without a guardian contact (or with the child's own).
     GuardianRequired(String) = "guardian-required", 422, 9, "guardian required: {0}", "Guardian required",
         "The visitor declared being under the age of digital consent: the receipt must name a holder of parental responsibility (a guardian e-mail different from the child's contact), who will be asked to consent too.";

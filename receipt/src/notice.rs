@@ -14,6 +14,10 @@ use sha2::{Digest, Sha256};
 
 use crate::b64;
 
+mod bases;
+mod jcs;
+pub use jcs::{NotCanonicalizable, canonical_json};
+
 /// One language of one version of a notice.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -96,6 +100,19 @@ pub struct Purpose {
     pub legal_basis: LegalBasis,
     /// W3C DPV purpose category, e.g. `dpv:DirectMarketing`.
     pub category: String,
+    /// `b2b` only: the topics its messages may be about, as tags (`office-lighting`). A
+    /// message must relate to the person's job; the permissions answer allows only these.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub topics: Vec<String>,
+    /// `b2b` only: the name of the form field that holds the person's job function, which
+    /// the receipt records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_field: Option<String>,
+    /// `soft_opt_in` only: the name of the form field that holds the order reference (a page
+    /// may give it with `data-order-ref` instead), which the receipt records: soft opt-in
+    /// needs a sale.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_field: Option<String>,
 }
 
 impl Purpose {
@@ -119,19 +136,34 @@ pub enum Channel {
 }
 
 /// The legal basis a purpose relies on. Consent is the default for marketing.
+///
+/// On `soft_opt_in`, `b2b` and `non_commercial` the person is not asked to consent: they
+/// are offered an objection at collection (an unticked "I do not want to receive …" box),
+/// and each basis has its conditions ([`Notice::basis_problems`], and for receipts
+/// [`VerifiedReceipt::check_bases`](crate::VerifiedReceipt::check_bases)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LegalBasis {
     /// GDPR Art. 6(1)(a) and L34-5 CPCE consent.
     Consent,
-    /// L34-5 al. 2 "soft opt-in" for a customer's analogous products.
+    /// L34-5 al. 2 "soft opt-in": a customer, after a sale, for the controller's own
+    /// analogous products, with an objection offered at collection and in every message.
     SoftOptIn,
-    /// Business-to-business prospection related to the person's job.
+    /// Business-to-business prospection related to the person's job, with an objection
+    /// offered at collection.
     B2b,
-    /// Non-commercial (e.g. charity) prospection.
+    /// Non-commercial (e.g. charity) prospection, with an objection offered at collection.
     NonCommercial,
     /// Art. 6(1)(f) legitimate interests.
     LegitimateInterest,
+}
+
+impl LegalBasis {
+    /// Whether the person is offered an objection instead of being asked for consent:
+    /// `soft_opt_in`, `b2b` and `non_commercial`.
+    pub const fn offers_objection(self) -> bool {
+        matches!(self, LegalBasis::SoftOptIn | LegalBasis::B2b | LegalBasis::NonCommercial)
+    }
 }
 
 impl Notice {
@@ -226,98 +258,9 @@ pub fn age_of_digital_consent(jurisdiction: &str) -> Option<u8> {
     })
 }
 
-const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
-
-/// Why a JSON value has no canonical form here.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("JCS: only integers of magnitude below 2^53 are supported as numbers")]
-pub struct NotCanonicalizable;
-
-/// RFC 8785 (JCS) serialisation of a JSON value whose numbers are all integers.
-///
-/// Members are sorted by their UTF-16 code units, there is no whitespace, and strings use
-/// the ECMAScript `JSON.stringify` escapes. Non-integer numbers are refused rather than
-/// risk a formatting difference from other implementations.
-pub fn canonical_json(value: &serde_json::Value) -> Result<String, NotCanonicalizable> {
-    let mut out = String::new();
-    write_canonical(value, &mut out)?;
-    Ok(out)
-}
-
-fn write_canonical(value: &serde_json::Value, out: &mut String) -> Result<(), NotCanonicalizable> {
-    use serde_json::Value;
-    match value {
-        Value::Null => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => {
-            // JCS writes numbers as IEEE 754 doubles; only integers a double holds exactly
-            // (|i| <= 2^53 - 1) have the same text in every implementation.
-            match n.as_i64() {
-                Some(i) if i.unsigned_abs() <= MAX_SAFE_INTEGER => out.push_str(&alloc::format!("{i}")),
-                _ => return Err(NotCanonicalizable),
-            }
-        }
-        Value::String(s) => write_string(s, out),
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_canonical(item, out)?;
-            }
-            out.push(']');
-        }
-        Value::Object(map) => {
-            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-            entries.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
-            out.push('{');
-            for (i, (k, v)) in entries.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_string(k, out);
-                out.push(':');
-                write_canonical(v, out)?;
-            }
-            out.push('}');
-        }
-    }
-    Ok(())
-}
-
-fn write_string(s: &str, out: &mut String) {
-    out.push('"');
-    // Copy runs that need no escape in one go; only '"', '\\' and controls are escaped.
-    let mut run_start = 0;
-    for (i, b) in s.bytes().enumerate() {
-        let escape = match b {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            0x08 => "\\b",
-            0x0c => "\\f",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            0x00..=0x1f => "",
-            _ => continue,
-        };
-        out.push_str(&s[run_start..i]);
-        if escape.is_empty() {
-            out.push_str(&alloc::format!("\\u{b:04x}"));
-        } else {
-            out.push_str(escape);
-        }
-        run_start = i + 1;
-    }
-    out.push_str(&s[run_start..]);
-    out.push('"');
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use proptest::prelude::*;
 
     /// A complete two-purpose notice, as tests across the crate use it.
     pub(crate) fn sample() -> Notice {
@@ -347,6 +290,9 @@ pub(crate) mod tests {
                     recipients: alloc::vec![s("Shop SAS")],
                     legal_basis: LegalBasis::Consent,
                     category: s("dpv:DirectMarketing"),
+                    topics: Vec::new(),
+                    job_field: None,
+                    order_field: None,
                 },
                 Purpose {
                     id: s("partner-sharing"),
@@ -357,6 +303,9 @@ pub(crate) mod tests {
                     recipients: alloc::vec![s("Partner Co")],
                     legal_basis: LegalBasis::Consent,
                     category: s("dpv:Advertising"),
+                    topics: Vec::new(),
+                    job_field: None,
+                    order_field: None,
                 },
             ],
             legitimate_interests: None,
@@ -412,6 +361,22 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_consent_notice_keeps_the_digest_it_had_before_the_other_bases_had_fields() {
+        // The fields of soft opt-in and B2B are left out when empty, so the JCS form (and
+        // the digest every published consent notice and receipt names) is unchanged.
+        let v = serde_json::to_value(sample()).unwrap();
+        for p in v["purposes"].as_array().unwrap() {
+            let keys: Vec<&str> = p.as_object().unwrap().keys().map(String::as_str).collect();
+            assert_eq!(
+                keys,
+                ["category", "channels", "child_text", "id", "label", "legal_basis", "recipients", "text"]
+            );
+        }
+        // Computed independently (Python's json with sorted keys) from the notice's first shape.
+        assert_eq!(sample().digest(), "HiaYCUJ_mE81Us9j_wJYBns8OWbM5FWRu0cjOYop3jA");
+    }
+
+    #[test]
     fn the_digest_is_sha256_of_the_serde_jcs_form() {
         let n = sample();
         let independent = serde_jcs::to_vec(&n).unwrap();
@@ -424,35 +389,5 @@ pub(crate) mod tests {
         assert_eq!(age_of_digital_consent("DE"), Some(16));
         assert_eq!(age_of_digital_consent("BE"), Some(13));
         assert_eq!(age_of_digital_consent("SI"), None);
-    }
-
-    #[test]
-    fn integers_a_double_cannot_hold_and_fractions_have_no_canonical_form() {
-        assert_eq!(canonical_json(&serde_json::json!(9_007_199_254_740_993_i64)), Err(NotCanonicalizable));
-        assert_eq!(canonical_json(&serde_json::json!(0.5)), Err(NotCanonicalizable));
-        assert_eq!(canonical_json(&serde_json::json!(9_007_199_254_740_991_i64)).unwrap(), "9007199254740991");
-    }
-
-    fn json_value() -> impl Strategy<Value = serde_json::Value> {
-        let leaf = prop_oneof![
-            Just(serde_json::Value::Null),
-            any::<bool>().prop_map(serde_json::Value::Bool),
-            (-(MAX_SAFE_INTEGER as i64)..=MAX_SAFE_INTEGER as i64).prop_map(|i| serde_json::json!(i)),
-            any::<String>().prop_map(serde_json::Value::String),
-        ];
-        leaf.prop_recursive(3, 24, 6, |inner| {
-            prop_oneof![
-                proptest::collection::vec(inner.clone(), 0..6).prop_map(serde_json::Value::Array),
-                proptest::collection::btree_map(any::<String>(), inner, 0..6)
-                    .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
-            ]
-        })
-    }
-
-    proptest! {
-        #[test]
-        fn canonical_json_matches_serde_jcs(v in json_value()) {
-            prop_assert_eq!(canonical_json(&v).unwrap(), serde_jcs::to_string(&v).unwrap());
-        }
     }
 }

@@ -20,7 +20,10 @@ use crate::error::VerifyError;
 use crate::jws::{self, Header};
 use crate::notice::{Channel, Notice};
 
+mod bases;
+mod decision;
 mod schema;
+pub use decision::Decision;
 use schema::check_schema;
 
 /// `typ` of a receipt's protected header.
@@ -88,18 +91,6 @@ pub struct Contact {
     pub phone: Option<String>,
 }
 
-/// One purpose's decision. Refusals are recorded as carefully as grants.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Decision {
-    /// Purpose id from the notice.
-    pub purpose: String,
-    /// Whether the visitor ticked the box.
-    pub granted: bool,
-    /// When the box was last changed (or, for an untouched box, when the form was sent).
-    pub at: i64,
-}
-
 /// How the decisions were captured.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -160,9 +151,22 @@ impl Claims {
         jws::signing_input(&Header::with_public_key(RECEIPT_TYP, public_key), &payload)
     }
 
-    /// Purposes the visitor granted.
+    /// Purposes the visitor granted: ticked consent boxes, and purposes whose objection box
+    /// was left unticked.
     pub fn granted(&self) -> impl Iterator<Item = &str> {
         self.decisions.iter().filter(|d| d.granted).map(|d| d.purpose.as_str())
+    }
+
+    /// Purposes granted by consent: ticked boxes, not objection boxes left unticked. Only
+    /// these need a trusted gesture and a minor's guardian, and only these lift an earlier
+    /// withdrawal.
+    pub fn consented(&self) -> impl Iterator<Item = &str> {
+        self.decisions.iter().filter(|d| d.granted && !d.objection_offered).map(|d| d.purpose.as_str())
+    }
+
+    /// Purposes whose objection box the person ticked.
+    pub fn objected(&self) -> impl Iterator<Item = &str> {
+        self.decisions.iter().filter(|d| d.objected == Some(true)).map(|d| d.purpose.as_str())
     }
 }
 
@@ -302,7 +306,9 @@ impl VerifiedReceipt {
     }
 
     /// Rule 8: exactly one decision per purpose of the notice; a box that started ticked
-    /// voids the receipt; every grant needs a trusted gesture.
+    /// voids the receipt; every grant by consent needs a trusted gesture; every granted
+    /// purpose's channel has an address; each purpose's legal basis has its conditions
+    /// ([`check_bases`](Self::check_bases)).
     pub fn check_decisions(&self, notice: &Notice) -> Result<(), VerifyError> {
         let expected: BTreeSet<&str> = notice.purposes.iter().map(|p| p.id.as_str()).collect();
         let mut seen = BTreeSet::new();
@@ -321,10 +327,13 @@ impl VerifiedReceipt {
         if !e.initially_unchecked {
             return Err(VerifyError::Preticked);
         }
-        if self.claims.granted().next().is_some() && !e.trusted_gesture {
+        // An objection box left unticked is no act, and a ticked one only restricts: only a
+        // consent needs the visitor's own gesture.
+        if self.claims.consented().next().is_some() && !e.trusted_gesture {
             return Err(VerifyError::UntrustedGesture);
         }
-        self.check_addresses(notice)
+        self.check_addresses(notice)?;
+        self.check_bases(notice)
     }
 
     /// Rule 8 (addresses): every granted purpose's channel has an address in `contact`.
@@ -362,8 +371,9 @@ impl VerifiedReceipt {
                 notice.jurisdiction
             )));
         }
-        // A refusal needs nobody's approval: only a minor's grant needs a guardian.
-        if age.minor && self.claims.granted().next().is_some() {
+        // A refusal needs nobody's approval: only a minor's consent needs a guardian (GDPR
+        // Art. 8 is about consent; an objection offered instead is the same for everyone).
+        if age.minor && self.claims.consented().next().is_some() {
             let guardian = self
                 .guardian
                 .as_ref()
@@ -392,128 +402,4 @@ fn bad(why: &str) -> VerifyError {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
-    use super::*;
-    use crate::notice::tests::sample;
-
-    pub(crate) fn claims_for(notice: &Notice) -> Claims {
-        Claims {
-            jti: b64::encode(&[9; 16]),
-            iat: 1_763_800_000,
-            aud: "https://consent.example.com".into(),
-            iss: "https://shop.example".into(),
-            nonce: "n".into(),
-            notice: NoticeRef {
-                id: notice.id.clone(),
-                version: notice.version,
-                lang: notice.lang.clone(),
-                digest: notice.digest(),
-            },
-            contact: Contact { email: Some("alice@example.org".into()), phone: None },
-            decisions: notice
-                .purposes
-                .iter()
-                .map(|p| Decision { purpose: p.id.clone(), granted: p.id == "newsletter-email", at: 1_763_800_000 })
-                .collect(),
-            evidence: Evidence {
-                initially_unchecked: true,
-                trusted_gesture: true,
-                page: "https://shop.example/signup".into(),
-            },
-            age: Age { minor: false, threshold: 15, jurisdiction: "FR".into(), guardian: None },
-            guardian_for: None,
-        }
-    }
-
-    fn key() -> SigningKey {
-        SigningKey::from_bytes(&[3; 32])
-    }
-
-    fn verified(c: &Claims) -> Result<VerifiedReceipt, VerifyError> {
-        VerifiedReceipt::verify(&c.sign(&key()))
-    }
-
-    #[test]
-    fn a_valid_receipt_passes_every_offline_rule() {
-        let n = sample();
-        let r = verified(&claims_for(&n)).unwrap();
-        r.check_against(&n, "https://consent.example.com/").unwrap();
-        r.check_origin(|o| o == "https://shop.example", Some("https://shop.example")).unwrap();
-        r.check_time(1_763_800_010, 300, Some(1_763_799_000)).unwrap();
-        assert_eq!(r.email().unwrap().as_str(), "alice@example.org");
-    }
-
-    #[test]
-    fn a_single_all_flag_instead_of_per_purpose_decisions_is_refused() {
-        let c = claims_for(&sample());
-        let mut v = serde_json::to_value(&c).unwrap();
-        v["decisions"] = serde_json::json!({"all": true});
-        let payload = serde_json::to_vec(&v).unwrap();
-        let jws = jws::sign(&Header::with_jwk(RECEIPT_TYP, &key().verifying_key()), &payload, &key());
-        assert!(matches!(VerifiedReceipt::verify(&jws), Err(VerifyError::BadPayload(_))));
-    }
-
-    #[test]
-    fn a_grant_without_a_trusted_gesture_is_refused() {
-        let n = sample();
-        let mut c = claims_for(&n);
-        c.evidence.trusted_gesture = false;
-        assert_eq!(verified(&c).unwrap().check_decisions(&n), Err(VerifyError::UntrustedGesture));
-    }
-
-    #[test]
-    fn a_refusal_of_everything_needs_no_gesture() {
-        let n = sample();
-        let mut c = claims_for(&n);
-        c.evidence.trusted_gesture = false;
-        c.decisions.iter_mut().for_each(|d| d.granted = false);
-        verified(&c).unwrap().check_decisions(&n).unwrap();
-    }
-
-    #[test]
-    fn a_preticked_box_voids_the_receipt_even_when_refused() {
-        let n = sample();
-        let mut c = claims_for(&n);
-        c.evidence.initially_unchecked = false;
-        c.decisions.iter_mut().for_each(|d| d.granted = false);
-        assert_eq!(verified(&c).unwrap().check_decisions(&n), Err(VerifyError::Preticked));
-    }
-
-    #[test]
-    fn a_grant_on_a_channel_without_an_address_is_refused() {
-        let mut n = sample();
-        n.purposes[0].channels = alloc::vec![Channel::Sms];
-        let c = claims_for(&n);
-        let r = verified(&c).unwrap();
-        assert!(matches!(r.check_decisions(&n), Err(VerifyError::MissingAddress(_))));
-        let mut c = claims_for(&n);
-        c.contact.phone = Some("+33612345678".into());
-        verified(&c).unwrap().check_decisions(&n).unwrap();
-    }
-
-    #[test]
-    fn a_child_cannot_name_themselves_as_guardian() {
-        let n = sample();
-        let mut c = claims_for(&n);
-        c.age.minor = true;
-        c.age.guardian = Some(GuardianContact { email: "ALICE@example.org".into() });
-        assert!(matches!(verified(&c).unwrap().check_age(&n), Err(VerifyError::GuardianRequired(_))));
-    }
-
-    #[test]
-    fn a_decision_after_signing_is_refused() {
-        let n = sample();
-        let mut c = claims_for(&n);
-        c.decisions[0].at = c.iat + 1;
-        assert!(matches!(verified(&c).unwrap().check_time(c.iat, 300, None), Err(VerifyError::ClockSkew(_))));
-    }
-
-    #[test]
-    fn the_evidence_page_must_be_on_the_issuing_origin() {
-        let n = sample();
-        let mut c = claims_for(&n);
-        c.evidence.page = "https://shop.example.evil.test/signup".into();
-        let r = verified(&c).unwrap();
-        assert!(matches!(r.check_origin(|_| true, None), Err(VerifyError::OriginNotAllowed(_))));
-    }
-}
+pub(crate) mod tests;

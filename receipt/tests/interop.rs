@@ -21,11 +21,7 @@ fn claims(n: &Notice) -> Claims {
         nonce: "nonce".into(),
         notice: NoticeRef { id: n.id.clone(), version: n.version, lang: n.lang.clone(), digest: n.digest() },
         contact: Contact { email: Some("alice@example.org".into()), phone: None },
-        decisions: n
-            .purposes
-            .iter()
-            .map(|p| Decision { purpose: p.id.clone(), granted: true, at: 1_763_800_000 })
-            .collect(),
+        decisions: n.purposes.iter().map(|p| Decision::new(p.id.clone(), true, 1_763_800_000)).collect(),
         evidence: Evidence { initially_unchecked: true, trusted_gesture: true, page: "https://shop.example/".into() },
         age: Age { minor: false, threshold: 15, jurisdiction: "FR".into(), guardian: None },
         guardian_for: None,

@@ -74,7 +74,10 @@ impl Session {
     }
 
     /// Valid claims for `email`: the first purpose granted, the others refused, boxes
-    /// unticked at first, ticked by a real gesture, an adult.
+    /// unticked at first, ticked by a real gesture, an adult. A purpose offered with an
+    /// objection box (soft opt-in, B2B, non-commercial) has its box left unticked when it is
+    /// the first, ticked otherwise; the order reference or job function its basis needs is
+    /// the caller's to add.
     pub fn claims(&self, email: &str) -> Claims {
         let t = now();
         Claims {
@@ -95,7 +98,10 @@ impl Session {
                 .purposes
                 .iter()
                 .enumerate()
-                .map(|(i, p)| Decision { purpose: p.id.clone(), granted: i == 0, at: t })
+                .map(|(i, p)| match p.legal_basis.offers_objection() {
+                    true => Decision::objection(p.id.clone(), i != 0, t),
+                    false => Decision::new(p.id.clone(), i == 0, t),
+                })
                 .collect(),
             evidence: Evidence {
                 initially_unchecked: true,

@@ -1,5 +1,6 @@
 //! Talking to the verifier: `fetch`, JSON from the browser's own parser, never cookies.
 
+use consent_receipt::LegalBasis;
 use js_sys::{Array, Reflect};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -19,6 +20,11 @@ pub struct Purpose {
     pub recipients: Vec<String>,
     /// Its one channel: `email` or `sms`.
     pub channel: String,
+    /// Its legal basis. On soft opt-in, B2B and non-commercial the box is an objection box.
+    pub basis: LegalBasis,
+    /// The form field the basis needs read: the order reference (soft opt-in) or the job
+    /// function (B2B).
+    pub field: Option<String>,
 }
 
 /// The parts of the notice the widget shows. The receipt names the whole notice by
@@ -109,6 +115,13 @@ fn read_answer(json: JsValue) -> Option<NoticeAnswer> {
             child_text: p.text("child_text"),
             recipients: p.list("recipients").into_iter().filter_map(|r| r.0.as_string()).collect(),
             channel: p.list("channels").first().and_then(|c| c.0.as_string()).unwrap_or_default(),
+            basis: match p.text("legal_basis").as_str() {
+                "soft_opt_in" => LegalBasis::SoftOptIn,
+                "b2b" => LegalBasis::B2b,
+                "non_commercial" => LegalBasis::NonCommercial,
+                _ => LegalBasis::Consent,
+            },
+            field: p.maybe("order_field").or_else(|| p.maybe("job_field")),
         })
         .collect();
     let answer = NoticeAnswer {

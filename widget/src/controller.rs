@@ -171,7 +171,7 @@ impl Widget {
             &object(&[
                 ("id", self.id.as_str().into()),
                 ("purpose", self.view.purposes[i].id.as_str().into()),
-                ("granted", checked.into()),
+                ("granted", self.view.purposes[i].granted().into()),
                 ("trusted", ev.is_trusted().into()),
             ]),
         );
@@ -190,7 +190,8 @@ impl Widget {
     /// The guardian's address is required only for a minor who grants something: a
     /// refusal needs nobody's approval, and the form must go through without it.
     fn update_guardian_required(&self) {
-        let any_grant = self.view.purposes.iter().any(|p| p.checkbox.checked());
+        // An objection box offered instead of consent needs nobody's approval.
+        let any_grant = self.view.purposes.iter().any(|p| p.checkbox.checked() && !p.objection);
         if let Some(age) = &self.view.age {
             age.guardian.set_required(self.age() == AgeAnswer::Minor && any_grant);
         }

@@ -2,14 +2,17 @@
 //! the browser.
 
 use crate::prelude::*;
-use consent_receipt::{Age, Claims, Contact, Decision, Evidence, GuardianContact, NoticeRef};
+use consent_receipt::{Age, Claims, Contact, Decision, Evidence, GuardianContact, LegalBasis, NoticeRef};
 
 /// One box as the visitor left it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BoxState {
     pub purpose: String,
-    /// `checked` in the DOM at submission: the truth of what is sent.
+    /// `checked` in the DOM at submission: the truth of what is sent. On an objection box
+    /// (soft opt-in, B2B, non-commercial) ticked means objected.
     pub checked: bool,
+    /// The purpose's legal basis.
+    pub basis: LegalBasis,
     /// The last change to this box was a trusted user gesture that ticked it.
     pub ticked_by_gesture: bool,
     /// When the box last changed, if it did.
@@ -46,8 +49,23 @@ pub struct Inputs<'a> {
     pub email: &'a str,
     pub phone: PhoneField<'a>,
     pub guardian: &'a str,
+    /// The sale a soft opt-in rests on, and the person's job function for B2B (empty: none).
+    pub order_ref: &'a str,
+    pub job: &'a str,
     pub now: i64,
     pub page: &'a str,
+}
+
+impl BoxState {
+    /// The purpose may go ahead: a consent box ticked, or an objection box left unticked.
+    fn goes_ahead(&self) -> bool {
+        self.checked != self.basis.offers_objection()
+    }
+
+    /// A consent box ticked: only this needs a gesture and, for a minor, a guardian.
+    fn consented(&self) -> bool {
+        self.checked && !self.basis.offers_objection()
+    }
 }
 
 /// Why the form cannot be recorded yet; the visitor can fix each.
@@ -62,6 +80,10 @@ pub enum Missing {
     Age,
     Guardian,
     GuardianIsSelf,
+    /// A soft opt-in goes ahead without an order reference: soft opt-in needs a sale.
+    OrderRef,
+    /// A B2B purpose goes ahead without the person's job function.
+    Job,
 }
 
 /// What the session with the verifier fixed: who signs for whom, and which notice.
@@ -79,17 +101,28 @@ pub struct Context<'a> {
 /// The claims for this submission, `Ok(None)` when there is nothing to record (no
 /// contact and nothing granted), or what the visitor still has to give.
 pub fn claims(ctx: Context<'_>, i: &Inputs<'_>) -> Result<Option<Claims>, Missing> {
-    let any_grant = i.boxes.iter().any(|b| b.checked);
+    let any_grant = i.boxes.iter().any(BoxState::goes_ahead);
+    let any_consent = i.boxes.iter().any(BoxState::consented);
     let email = i.email.trim();
+    let (order, job) = (i.order_ref.trim(), i.job.trim());
+    // The conditions of soft opt-in and B2B (receipt rule 8, `order-required`,
+    // `job-function-required`); an objection needs none.
+    for b in i.boxes.iter().filter(|b| b.goes_ahead()) {
+        match b.basis {
+            LegalBasis::SoftOptIn if order.is_empty() => return Err(Missing::OrderRef),
+            LegalBasis::B2b if job.is_empty() => return Err(Missing::Job),
+            _ => {}
+        }
+    }
     // Each grant needs an address on its own channel (receipt rule 8, `missing-address`).
-    if email.is_empty() && i.boxes.iter().any(|b| b.checked && !b.sms) {
+    if email.is_empty() && i.boxes.iter().any(|b| b.goes_ahead() && !b.sms) {
         return Err(Missing::Email);
     }
     let phone = match i.phone {
         PhoneField::Number(n) => Some(n),
         _ => None,
     };
-    if i.boxes.iter().any(|b| b.checked && b.sms) {
+    if i.boxes.iter().any(|b| b.goes_ahead() && b.sms) {
         match i.phone {
             PhoneField::Empty => return Err(Missing::Phone),
             PhoneField::Unreadable => return Err(Missing::BadPhone),
@@ -99,14 +132,15 @@ pub fn claims(ctx: Context<'_>, i: &Inputs<'_>) -> Result<Option<Claims>, Missin
     if email.is_empty() && phone.is_none() {
         return if any_grant { Err(Missing::Email) } else { Ok(None) };
     }
-    // The age answer matters for grants: a refusal needs no guardian.
+    // The age answer matters for consents: a refusal, or an objection offered instead of
+    // consent, needs no guardian.
     let minor = match i.age {
         AgeAnswer::Minor => true,
         AgeAnswer::Adult => false,
-        AgeAnswer::Unanswered if any_grant => return Err(Missing::Age),
+        AgeAnswer::Unanswered if any_consent => return Err(Missing::Age),
         AgeAnswer::Unanswered => false,
     };
-    let guardian = if minor && any_grant {
+    let guardian = if minor && any_consent {
         let g = i.guardian.trim();
         if g.is_empty() {
             return Err(Missing::Guardian);
@@ -118,13 +152,22 @@ pub fn claims(ctx: Context<'_>, i: &Inputs<'_>) -> Result<Option<Claims>, Missin
     } else {
         None
     };
+    let text = |t: &str| (!t.is_empty()).then(|| t.to_string());
     let decisions = i
         .boxes
         .iter()
-        .map(|b| Decision {
-            purpose: b.purpose.clone(),
-            granted: b.checked,
-            at: b.changed_at.unwrap_or(i.now).min(i.now),
+        .map(|b| {
+            let at = b.changed_at.unwrap_or(i.now).min(i.now);
+            if !b.basis.offers_objection() {
+                return Decision::new(b.purpose.clone(), b.checked, at);
+            }
+            let mut d = Decision::objection(b.purpose.clone(), b.checked, at);
+            match b.basis {
+                LegalBasis::SoftOptIn => d.order_ref = text(order),
+                LegalBasis::B2b => d.job_function = text(job),
+                _ => {}
+            }
+            d
         })
         .collect();
     Ok(Some(Claims {
@@ -139,7 +182,7 @@ pub fn claims(ctx: Context<'_>, i: &Inputs<'_>) -> Result<Option<Claims>, Missin
         evidence: Evidence {
             initially_unchecked: i.initially_unchecked,
             // A box ticked by script, not by the visitor, makes the whole receipt say so.
-            trusted_gesture: i.boxes.iter().filter(|b| b.checked).all(|b| b.ticked_by_gesture),
+            trusted_gesture: i.boxes.iter().filter(|b| b.consented()).all(|b| b.ticked_by_gesture),
             page: i.page.to_string(),
         },
         age: Age { minor, threshold: ctx.threshold, jurisdiction: ctx.jurisdiction.to_string(), guardian },
@@ -167,6 +210,8 @@ pub fn guardian_claims(
             ticked_by_gesture: by_gesture,
             changed_at: Some(at),
             sms: p.channel == "sms",
+            // The parent's one box says yes to the child's whole request.
+            basis: LegalBasis::Consent,
         })
         .collect();
     let inputs = Inputs { boxes: &boxes, age: AgeAnswer::Adult, ..i.clone() };
@@ -204,6 +249,7 @@ mod tests {
                 ticked_by_gesture: *g,
                 changed_at: Some(90),
                 sms: false,
+                basis: LegalBasis::Consent,
             })
             .collect()
     }
@@ -216,6 +262,8 @@ mod tests {
             email: "a@example.org",
             phone: PhoneField::Empty,
             guardian,
+            order_ref: "",
+            job: "",
             now: 100,
             page: "https://shop.example/",
         }
@@ -289,5 +337,37 @@ mod tests {
         i.phone = PhoneField::Unreadable;
         let c = claims(ctx(), &i).unwrap().unwrap();
         assert_eq!(c.contact.phone, None, "nothing unreadable goes into the receipt");
+    }
+
+    #[test]
+    fn an_objection_box_records_that_it_was_offered_and_how_it_was_left() {
+        let mut b = boxes(&[(false, false), (true, false)]);
+        b[0].basis = LegalBasis::NonCommercial;
+        b[1].basis = LegalBasis::NonCommercial;
+        let c = claims(ctx(), &inputs(&b, AgeAnswer::Unanswered, "")).unwrap().unwrap();
+        let d = &c.decisions;
+        assert_eq!((d[0].granted, d[0].objection_offered, d[0].objected), (true, true, Some(false)));
+        assert_eq!((d[1].granted, d[1].objection_offered, d[1].objected), (false, true, Some(true)));
+        assert!(c.evidence.trusted_gesture, "an objection ticked by script only restricts");
+        assert!(!c.age.minor, "no consent, no age question");
+    }
+
+    #[test]
+    fn a_soft_opt_in_needs_the_order_and_b2b_the_job_unless_objected() {
+        let mut b = boxes(&[(false, false), (false, false)]);
+        b[0].basis = LegalBasis::SoftOptIn;
+        b[1].basis = LegalBasis::B2b;
+        let mut i = inputs(&b, AgeAnswer::Adult, "");
+        assert_eq!(claims(ctx(), &i).unwrap_err(), Missing::OrderRef);
+        i.order_ref = " A-1042 ";
+        assert_eq!(claims(ctx(), &i).unwrap_err(), Missing::Job);
+        i.job = "Facility manager";
+        let c = claims(ctx(), &i).unwrap().unwrap();
+        assert_eq!(c.decisions[0].order_ref.as_deref(), Some("A-1042"));
+        assert_eq!(c.decisions[1].job_function.as_deref(), Some("Facility manager"));
+        let mut objected = b.clone();
+        objected.iter_mut().for_each(|b| b.checked = true);
+        let i = Inputs { boxes: &objected, order_ref: "", job: "", ..i };
+        assert!(claims(ctx(), &i).unwrap().unwrap().decisions.iter().all(|d| d.objected == Some(true)));
     }
 }

@@ -43,6 +43,8 @@ pub struct Options {
     pub error_callback: Option<String>,
     pub email_field: Option<String>,
     pub phone_field: Option<String>,
+    /// The sale a soft opt-in rests on (`data-order-ref`); else the notice's `order_field`.
+    pub order_ref: Option<String>,
     pub fields: Vec<String>,
     pub guardian: Option<GuardianOptions>,
 }
@@ -100,6 +102,7 @@ impl Options {
             error_callback: read("errorCallback", "data-error-callback"),
             email_field: read("emailField", "data-email-field"),
             phone_field: read("phoneField", "data-phone-field"),
+            order_ref: read("orderRef", "data-order-ref"),
             fields: list(read("fields", "data-fields")),
             guardian,
         })

@@ -4,7 +4,7 @@
 
 use alloc::rc::{Rc, Weak};
 
-use consent_receipt::{Claims, NoticeRef};
+use consent_receipt::{Claims, LegalBasis, NoticeRef};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{Element, Event, HtmlElement, HtmlInputElement};
@@ -62,10 +62,21 @@ impl Widget {
                 ticked_by_gesture: s.by_gesture[i],
                 changed_at: s.changed_at[i],
                 sms: s.answer.notice.purposes.get(i).is_some_and(|n| n.channel == "sms"),
+                basis: s.answer.notice.purposes.get(i).map_or(LegalBasis::Consent, |n| n.basis),
             })
             .collect();
         let answer = &s.answer;
         let notice = &answer.notice;
+        // The form field a basis names (order reference, job function), as typed.
+        let named = |basis| {
+            let name = notice.purposes.iter().find(|p| p.basis == basis).and_then(|p| p.field.as_deref());
+            name.and_then(|n| self.form_control(Some(n), "text"))
+        };
+        let job_input = named(LegalBasis::B2b);
+        let order = match &self.opts.order_ref {
+            Some(o) => o.clone(),
+            None => named(LegalBasis::SoftOptIn).map(|i| i.value()).unwrap_or_default(),
+        };
         let page = dom::page();
         let inputs = Inputs {
             boxes: &boxes,
@@ -78,6 +89,8 @@ impl Widget {
                 (None, false) => PhoneField::Unreadable,
             },
             guardian: &self.view.age.as_ref().map(|a| a.guardian.value()).unwrap_or_default(),
+            order_ref: &order,
+            job: &job_input.as_ref().map(|j| j.value()).unwrap_or_default(),
             now,
             page: &page,
         };
@@ -112,6 +125,8 @@ impl Widget {
             Err(Missing::GuardianIsSelf) => {
                 Err(("guardian-is-self", self.msg.guardian_is_self.into(), focus(guardian)))
             }
+            Err(Missing::OrderRef) => Err(("need-order-ref", self.msg.need_order.into(), None)),
+            Err(Missing::Job) => Err(("need-job", self.msg.need_job.into(), focus(job_input.as_ref()))),
         }
     }
 
@@ -178,7 +193,7 @@ impl Widget {
                 .purposes
                 .iter()
                 .zip(&self.state.borrow().answer.notice.purposes)
-                .any(|(v, p)| v.checkbox.checked() && p.channel == "sms");
+                .any(|(v, p)| v.granted() && p.channel == "sms");
         let text = match (accepted.status.as_str(), self.opts.mode) {
             _ if sms_pending => self.msg.accepted_sms,
             ("refused_by_guardian", _) => self.msg.guardian_refused,
@@ -189,7 +204,7 @@ impl Widget {
         };
         if self.opts.mode == Mode::Post && accepted.status != "refused" {
             let granted: Vec<String> =
-                self.view.purposes.iter().filter(|p| p.checkbox.checked()).map(|p| p.id.clone()).collect();
+                self.view.purposes.iter().filter(|p| p.granted()).map(|p| p.id.clone()).collect();
             sign::remember(&crate::device::receipt_jti(receipt), &self.opts.notice, &granted, self.now());
         }
         self.status(text);

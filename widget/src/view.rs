@@ -20,6 +20,15 @@ pub struct PurposeView {
     pub id: String,
     pub checkbox: HtmlInputElement,
     pub text: Element,
+    /// An objection box ("I do not want to receive …"): ticked means no.
+    pub objection: bool,
+}
+
+impl PurposeView {
+    /// The purpose may go ahead: a consent box ticked, or an objection box left unticked.
+    pub fn granted(&self) -> bool {
+        self.checkbox.checked() != self.objection
+    }
 }
 
 /// The age question and what it reveals (absent in guardian mode).
@@ -157,7 +166,13 @@ pub fn markup(id: &str, notice: &Notice, msg: &Messages, field_name: &str, polic
         // No `checked` attribute, ever: a pre-ticked box is not consent.
         h.raw("<div class=\"cw-purpose\"><div class=\"cw-choice\"><input type=\"checkbox\" value=\"");
         h.text(&p.id).raw("\"").id("id", id, &box_id).id("aria-describedby", id, &text_id).raw("><label");
-        h.id("for", id, &box_id).raw(">").text(&p.label);
+        h.id("for", id, &box_id).raw(">");
+        // Soft opt-in, B2B, non-commercial: no consent is asked, an objection is offered.
+        if p.basis.offers_objection() {
+            h.text(&fill(msg.object, &p.label));
+        } else {
+            h.text(&p.label);
+        }
         // Each box says its channel, unless its label already does.
         let (channel, word) = if p.channel == "sms" { (msg.channel_sms, "sms") } else { (msg.channel_email, "mail") };
         if !p.label.to_ascii_lowercase().contains(word) {
@@ -249,7 +264,7 @@ pub fn build(id: &str, notice: &Notice, msg: &Messages, field_name: &str, policy
         id,
         notice,
         &markup(id, notice, msg, field_name, policy_url),
-        notice.purposes.iter().map(|p| p.id.clone()).collect(),
+        notice.purposes.iter().map(|p| (p.id.clone(), p.basis.offers_objection())).collect(),
         true,
     )
 }
@@ -267,12 +282,12 @@ pub fn build_guardian(
         id,
         notice,
         &markup_guardian(id, notice, msg, child, granted, policy_url),
-        alloc::vec!["guardian-agree".into()],
+        alloc::vec![("guardian-agree".into(), false)],
         false,
     )
 }
 
-fn from_markup(id: &str, notice: &Notice, html: &str, boxes: Vec<String>, with_age: bool) -> View {
+fn from_markup(id: &str, notice: &Notice, html: &str, boxes: Vec<(String, bool)>, with_age: bool) -> View {
     let root = el("fieldset", "cw");
     set(&root, "lang", &notice.lang);
     set(&root, "aria-describedby", &[id, "-intro"].concat());
@@ -280,12 +295,13 @@ fn from_markup(id: &str, notice: &Notice, html: &str, boxes: Vec<String>, with_a
     let purposes = boxes
         .into_iter()
         .enumerate()
-        .map(|(i, p)| {
+        .map(|(i, (p, objection))| {
             let n = i.to_string();
             PurposeView {
                 id: p,
                 checkbox: find_input(&root, id, &["-p", &n].concat()),
                 text: find(&root, id, &["-p", &n, "-text"].concat()),
+                objection,
             }
         })
         .collect();

@@ -21,6 +21,8 @@ fn notice(title: &str) -> Notice {
         child_text: format!("Child text {id}"),
         recipients: vec!["Shop SAS".into()],
         channel: "email".into(),
+        basis: consent_receipt::LegalBasis::Consent,
+        field: None,
     };
     Notice {
         id: "newsletter".into(),
@@ -125,8 +127,16 @@ fn the_visitor_seed_is_kept_per_origin_and_receipts_assembled_from_it_verify() {
             ticked_by_gesture: true,
             changed_at: Some(1_763_800_000),
             sms: false,
+            basis: consent_receipt::LegalBasis::Consent,
         },
-        BoxState { purpose: "b".into(), checked: false, ticked_by_gesture: false, changed_at: None, sms: false },
+        BoxState {
+            purpose: "b".into(),
+            checked: false,
+            ticked_by_gesture: false,
+            changed_at: None,
+            sms: false,
+            basis: consent_receipt::LegalBasis::Consent,
+        },
     ];
     let inputs = Inputs {
         boxes: &boxes,
@@ -135,6 +145,8 @@ fn the_visitor_seed_is_kept_per_origin_and_receipts_assembled_from_it_verify() {
         email: "alice@example.org",
         phone: decide::PhoneField::Empty,
         guardian: "",
+        order_ref: "",
+        job: "",
         now: 1_763_800_010,
         page: "https://shop.example/signup",
     };

@@ -12,6 +12,11 @@ fn is_origin(s: &str) -> bool {
     !rest.is_empty() && rest.len() <= 253 && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b))
 }
 
+/// Text a person typed or a page gave: not blank, at most `max` characters, no controls.
+fn is_text(s: &str, max: usize) -> bool {
+    !s.trim().is_empty() && s.chars().count() <= max && !s.chars().any(char::is_control)
+}
+
 fn is_token_id(s: &str, bytes: usize) -> bool {
     b64::decode(s).is_ok_and(|v| v.len() == bytes)
 }
@@ -58,6 +63,19 @@ pub(super) fn check_schema(c: &Claims) -> Result<ParsedContacts, VerifyError> {
         }
         if d.at <= 0 {
             return Err(bad("a decision's at must be a positive NumericDate"));
+        }
+        // An objection box: `objected` says how it was left, and `granted` is its opposite.
+        match d.objected {
+            Some(objected) if !d.objection_offered || d.granted == objected => {
+                return Err(bad("a decision with objected needs objection_offered true and granted = !objected"));
+            }
+            None if d.objection_offered => return Err(bad("a decision with objection_offered needs objected")),
+            _ => {}
+        }
+        for (name, value) in [("order_ref", &d.order_ref), ("job_function", &d.job_function)] {
+            if value.as_deref().is_some_and(|v| !is_text(v, 128)) {
+                return Err(VerifyError::BadPayload(alloc::format!("a decision's {name} must be 1-128 characters")));
+            }
         }
     }
     let page = &c.evidence.page;

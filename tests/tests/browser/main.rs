@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)] // tests unwrap: a failure is the test failing
 
 mod a11y;
+mod bases;
 mod errors;
 mod flows;
 mod lifecycle;

@@ -34,18 +34,6 @@ async fn permission(site: &Site, key: &str) -> serde_json::Value {
     client.get(url).bearer_auth(key).send().await.unwrap().json().await.unwrap()
 }
 
-fn create_key(site: &Site) -> String {
-    let out = std::process::Command::new(consent_e2e::process::verifier_bin().unwrap())
-        .args(["admin", "create-key", "--name", "browser-test", "--data-dir"])
-        .arg(&site.verifier.data_dir)
-        .arg("--database-url")
-        .arg(consent_e2e::db::database_url(&site.verifier.data_dir))
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
-    text.split_whitespace().find(|w| w.starts_with("cwk_")).unwrap_or_else(|| panic!("no key in {text}")).to_string()
-}
-
 /// Signs up with the SMS box only, after a first try with a number that cannot be read.
 async fn sign_up_for_sms(site: &Site, smsc: &Smsc) -> Submitted {
     site.open("/en/").await;

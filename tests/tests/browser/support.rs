@@ -117,6 +117,19 @@ impl Site {
     }
 }
 
+/// An admin API key for the site's verifier, made with the CLI as an operator would.
+pub fn create_key(site: &Site) -> String {
+    let out = std::process::Command::new(consent_e2e::process::verifier_bin().unwrap())
+        .args(["admin", "create-key", "--name", "browser-test", "--data-dir"])
+        .arg(&site.verifier.data_dir)
+        .arg("--database-url")
+        .arg(consent_e2e::db::database_url(&site.verifier.data_dir))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    text.split_whitespace().find(|w| w.starts_with("cwk_")).unwrap_or_else(|| panic!("no key in {text}")).to_string()
+}
+
 /// Writes a screenshot to target/screenshots (and, with CONSENT_UPDATE_SCREENSHOTS=1, to the
 /// committed copies in www/screenshots).
 pub fn save_screenshot(name: &str, png: &[u8]) {

@@ -53,7 +53,7 @@ pub(crate) fn check_notices(dir: &Path, strict: bool) -> anyhow::Result<()> {
         let file = dir.join(format!("{}.toml", entry.id));
         findings.extend(crate::lint::notice(&entry, &file.display().to_string()));
     }
-    println!("All notices are complete (GDPR Art. 13 items present).");
+    println!("All notices are complete (GDPR Art. 13 items present, every legal basis with its conditions).");
     if findings.is_empty() {
         println!("No lint findings (readability, empty items, bundled recipients).");
         return Ok(());

@@ -138,7 +138,15 @@ pub(crate) fn verify(
         println!("  signed at {} on {} ({}) for {}", rfc3339(c.iat), c.iss, c.evidence.page, c.aud);
         println!("  notice {} v{} ({}), digest {}", c.notice.id, c.notice.version, c.notice.lang, c.notice.digest);
         for d in &c.decisions {
-            println!("  {}: {} at {}", d.purpose, if d.granted { "GRANTED" } else { "refused" }, rfc3339(d.at));
+            let what = match d.objected {
+                None if d.granted => "GRANTED",
+                None => "refused",
+                Some(false) => "not objected (objection box offered, left unticked)",
+                Some(true) => "OBJECTED (objection box ticked)",
+            };
+            let order = d.order_ref.as_deref().map(|o| format!(", order {o}")).unwrap_or_default();
+            let job = d.job_function.as_deref().map(|j| format!(", job function \"{j}\"")).unwrap_or_default();
+            println!("  {}: {what} at {}{order}{job}", d.purpose, rfc3339(d.at));
         }
         println!(
             "  boxes started unticked: {}; grants from a user gesture: {}; minor: {}",

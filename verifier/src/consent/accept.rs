@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use consent_receipt::{Channel, SealClaims, VerifyError, b64};
 
 use super::messages::Outgoing;
+use super::objections::{self, Recorded};
 use super::tokens::{contact_hash, phone_hash};
 use super::verify::{Checked, check_receipt};
 use crate::domain::{EventKind, LeadStatus};
@@ -31,13 +32,41 @@ pub fn initial_status(checked: &Checked) -> LeadStatus {
     if c.granted().next().is_none() {
         // Nothing to confirm or approve: the refusal itself is the record.
         LeadStatus::Refused
-    } else if c.age.minor {
+    } else if c.age.minor && c.consented().next().is_some() {
+        // A parent joins a child's consent; an objection offered instead needs nobody.
         LeadStatus::AwaitingGuardian
     } else if checked.notice.double_opt_in {
         LeadStatus::PendingConfirmation
     } else {
         LeadStatus::Active
     }
+}
+
+/// What the `accepted` event says. A receipt with an objection box ticked adds the
+/// purposes objected and the objections recorded for them; others keep the first shape.
+fn accepted_event(
+    checked: &Checked,
+    receipt_sha256: &str,
+    granted: &[String],
+    status: LeadStatus,
+    objections: &[Recorded],
+    seal_kid: &str,
+) -> serde_json::Value {
+    let c = checked.receipt.claims();
+    let mut data = serde_json::json!({
+        "receipt_sha256": receipt_sha256,
+        "jti": c.jti,
+        "notice_digest": c.notice.digest,
+        "granted": granted,
+        "status": status,
+        "seal_kid": seal_kid,
+    });
+    let objected: Vec<&str> = c.objected().collect();
+    if !objected.is_empty() {
+        data["objected"] = objected.into();
+        data["objection_ids"] = objections.iter().map(|o| o.id.as_str()).collect::<Vec<_>>().into();
+    }
+    data
 }
 
 /// Checks a receipt and stores its lead; `origin` is the request's `Origin` header.
@@ -52,6 +81,10 @@ pub async fn accept(
     if c.guardian_for.is_some() {
         return Err(VerifyError::BadPayload("a guardian's receipt goes to POST /v1/guardian-approvals".into()).into());
     }
+    // Objection boxes ticked are objections, recorded before the lead: a request retried
+    // after a failure records them again (the same ones), and one that is a replay has
+    // recorded them the first time.
+    let objections = objections::at_collection(state, &checked).await?;
     let status = initial_status(&checked);
     let now = state.clock.now();
     let lead_id = lead_id(state.clock.now_ms()).map_err(ApiError::internal)?;
@@ -109,6 +142,7 @@ pub async fn accept(
         minor: c.age.minor,
         guardian_email: checked.receipt.guardian().map(|g| g.as_str().to_string()),
         granted: granted.clone(),
+        consented: c.consented().map(str::to_string).collect(),
         fields: serde_json::to_value(&fields).unwrap_or_default(),
         origin: c.iss.clone(),
         visitor_key: b64::encode(checked.receipt.key().as_bytes()),
@@ -121,14 +155,7 @@ pub async fn accept(
         mails,
         events: vec![(
             EventKind::Accepted,
-            serde_json::json!({
-                "receipt_sha256": receipt_sha256,
-                "jti": c.jti,
-                "notice_digest": c.notice.digest,
-                "granted": granted,
-                "status": status,
-                "seal_kid": keys.active_kid(),
-            }),
+            accepted_event(&checked, &receipt_sha256, &granted, status, &objections, keys.active_kid()),
         )],
     };
     match state.writer.accept(lead).await? {

@@ -57,6 +57,7 @@ pub async fn confirm(state: &AppState, token: &str) -> Result<Answer<String>, Ap
             from: LeadStatus::PendingConfirmation,
             to: LeadStatus::Active,
             unsubscribe: row,
+            consented: super::consented(state, &t.notice_digest, &t.granted),
         };
         Ok(settled(state.writer.life(LifeOp::Confirm(op), state.clock.now()).await?).map(|_| {
             tracing::info!(lead = %t.lead_id, "double opt-in confirmed");

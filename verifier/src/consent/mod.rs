@@ -141,3 +141,11 @@ fn settled(outcome: LifeOutcome) -> Option<LifeOutcome> {
 fn labels(notice: Option<&consent_receipt::Notice>, ids: &[String]) -> Vec<String> {
     ids.iter().map(|id| notice.and_then(|n| n.purpose(id)).map_or_else(|| id.clone(), |p| p.label.clone())).collect()
 }
+
+/// Of `granted`, the purposes granted by consent in the notice a lead was shown: the only
+/// ones whose withdrawal a confirmation may lift (an objection box left unticked is no
+/// new act). Nothing when the notice is unknown: a withdrawal left in force is the safe side.
+fn consented(state: &crate::state::AppState, notice_digest: &str, granted: &[String]) -> Vec<String> {
+    let Some(n) = state.notices.by_digest(notice_digest) else { return Vec::new() };
+    granted.iter().filter(|id| n.purpose(id).is_some_and(|p| !p.legal_basis.offers_objection())).cloned().collect()
+}

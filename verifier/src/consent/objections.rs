@@ -9,6 +9,7 @@ use consent_receipt::{Channel, Email, b64};
 use sha2::{Digest, Sha256};
 
 use super::tokens::{contact_hash, phone_hash};
+use super::verify::Checked;
 use super::withdraw;
 use crate::domain::{Ident, LeadStatus, Phone, WithdrawalSource};
 use crate::error::ApiError;
@@ -55,8 +56,9 @@ impl Scope {
     }
 }
 
-/// Where objections come from.
-pub const SOURCES: [&str; 7] = ["esp", "dpo", "letter", "phone", "sms-stop", "source", "other"];
+/// Where objections come from. `collection` is an objection box ticked on the form
+/// itself ([`at_collection`]).
+pub const SOURCES: [&str; 8] = ["esp", "dpo", "letter", "phone", "sms-stop", "source", "collection", "other"];
 
 /// An objection to record.
 #[derive(Debug, Clone)]
@@ -191,6 +193,36 @@ pub async fn refused_at_source(
             source: "source",
             // The receipt's own time: the same receipt sent twice is the same objection.
             received_at: checked.receipt.claims().iat.min(state.clock.now()),
+            note: None,
+        };
+        done.push(record(state, &o).await?);
+    }
+    Ok(done)
+}
+
+/// Objection boxes ticked on the form (LAW.md rules 20–22: soft opt-in, B2B and
+/// non-commercial prospection offer an objection at collection): each is an objection to
+/// its purpose, from the receipt's contact on that purpose's channel, recorded like any
+/// other (source `collection`): permanent, in force from the receipt's time, an event in
+/// the chain. The receipt's time keys it, so the same receipt sent twice is one objection.
+pub async fn at_collection(state: &AppState, checked: &Checked) -> Result<Vec<Recorded>, ApiError> {
+    let c = checked.receipt.claims();
+    let mut done = Vec::new();
+    for id in c.objected() {
+        let Some(p) = checked.notice.purpose(id) else { continue };
+        // No address on its channel: nothing could be sent there, nothing to suppress.
+        let who = match p.channel() {
+            Some(Channel::Email) => checked.receipt.email().cloned().map(Objector::Email),
+            Some(Channel::Sms) => checked.phone.clone().map(Objector::Phone),
+            None => None,
+        };
+        let Some(who) = who else { continue };
+        let purpose = Ident::parse(id, "purpose").map_err(|e| ApiError::malformed(e.to_string()))?;
+        let o = Objection {
+            who,
+            scope: Scope::Purpose(purpose),
+            source: "collection",
+            received_at: c.iat.min(state.clock.now()),
             note: None,
         };
         done.push(record(state, &o).await?);

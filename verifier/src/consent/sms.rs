@@ -35,7 +35,8 @@ pub async fn confirm_by_code(state: &AppState, lead_id: &str, code: &str) -> Res
             Link::WrongState(s) => return Err(ApiError::new(Code::WrongState, format!("the lead is {s}"))),
             Link::Unknown | Link::Used => return Err(bad_code()),
         };
-        let op = confirm_op(&t.lead_id, Some((hash.clone(), TokenPurpose::Code)), ConfirmedBy::Code)?;
+        let consented = super::consented(state, &t.notice_digest, &t.granted);
+        let op = confirm_op(&t.lead_id, Some((hash.clone(), TokenPurpose::Code)), ConfirmedBy::Code, consented)?;
         Ok(settled(state.writer.life(op, now).await?).map(|_| {
             tracing::info!(lead = %t.lead_id, "double opt-in confirmed by SMS code");
             Withdrawn { lead_id: t.lead_id.clone(), status: LeadStatus::Active }
@@ -44,7 +45,12 @@ pub async fn confirm_by_code(state: &AppState, lead_id: &str, code: &str) -> Res
     .await
 }
 
-fn confirm_op(lead_id: &str, token: Option<(String, TokenPurpose)>, by: ConfirmedBy) -> Result<LifeOp, ApiError> {
+fn confirm_op(
+    lead_id: &str,
+    token: Option<(String, TokenPurpose)>,
+    by: ConfirmedBy,
+    consented: Vec<String>,
+) -> Result<LifeOp, ApiError> {
     let (_, unsubscribe) = new_token(TokenPurpose::Unsubscribe, None)?;
     Ok(LifeOp::Confirm(Confirm {
         lead_id: lead_id.to_string(),
@@ -53,6 +59,7 @@ fn confirm_op(lead_id: &str, token: Option<(String, TokenPurpose)>, by: Confirme
         from: LeadStatus::PendingConfirmation,
         to: LeadStatus::Active,
         unsubscribe,
+        consented,
     }))
 }
 
@@ -136,7 +143,12 @@ async fn stop(state: &AppState, leads: Vec<LeadRecord>) -> Result<usize, ApiErro
 async fn confirm_by_reply(state: &AppState, leads: &[LeadRecord]) -> Result<usize, ApiError> {
     let mut confirmed = 0;
     for lead in leads.iter().filter(|l| l.status == LeadStatus::PendingConfirmation) {
-        let op = confirm_op(&lead.id, None, ConfirmedBy::Reply)?;
+        let op = confirm_op(
+            &lead.id,
+            None,
+            ConfirmedBy::Reply,
+            super::consented(state, &lead.notice_digest, &lead.granted),
+        )?;
         if settled(state.writer.life(op, state.clock.now()).await?).is_some() {
             tracing::info!(lead = %lead.id, "double opt-in confirmed by SMS reply");
             confirmed += 1;

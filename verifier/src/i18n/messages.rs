@@ -102,6 +102,11 @@ messages! {
     basis_b2b,
     basis_non_commercial,
     basis_legitimate_interest,
+    /// What a purpose on a basis other than consent means for the person (notice page).
+    basis_soft_opt_in_note,
+    basis_b2b_note,
+    basis_non_commercial_note,
+    notice_topics,
     /// Every mail's footer.
     mail_sender,
     mail_why,

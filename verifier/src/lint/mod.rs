@@ -171,6 +171,14 @@ mod tests {
     }
 
     #[test]
+    fn the_soft_opt_in_demo_notice_is_plain_enough_too() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../notices");
+        let orders = crate::notices::load_dir(&dir).unwrap().into_iter().find(|e| e.id == "orders").unwrap();
+        let findings = notice(&orders, "notices/orders.toml");
+        assert!(findings.is_empty(), "{findings:#?}");
+    }
+
+    #[test]
     fn an_item_that_only_says_n_a_is_named_with_its_file_language_and_field() {
         let findings = notice(&with(|n| n.transfers = "N/A".into()), "notices/newsletter.toml");
         let f = findings.iter().find(|f| f.field == "transfers" && f.lang == "fr").unwrap();

@@ -167,6 +167,10 @@ pub(crate) struct PurposeView<'a> {
     recipients: String,
     channels: String,
     basis: &'static str,
+    /// What the basis means for the person, when it is not consent (empty otherwise).
+    note: &'static str,
+    /// B2B: the declared topics (empty otherwise).
+    topics: String,
     category: &'a str,
 }
 
@@ -181,6 +185,15 @@ pub(crate) struct NoticePage<'a> {
     digest: &'a str,
     purposes: Vec<PurposeView<'a>>,
     items: Vec<(String, String)>,
+}
+
+fn note(t: &'static Messages, b: LegalBasis) -> &'static str {
+    match b {
+        LegalBasis::SoftOptIn => t.basis_soft_opt_in_note,
+        LegalBasis::B2b => t.basis_b2b_note,
+        LegalBasis::NonCommercial => t.basis_non_commercial_note,
+        LegalBasis::Consent | LegalBasis::LegitimateInterest => "",
+    }
 }
 
 fn basis(t: &'static Messages, b: LegalBasis) -> &'static str {
@@ -211,6 +224,8 @@ impl<'a> NoticePage<'a> {
                     .collect::<Vec<_>>()
                     .join(", "),
                 basis: basis(t, p.legal_basis),
+                note: note(t, p.legal_basis),
+                topics: p.topics.join(", "),
                 category: &p.category,
             })
             .collect();

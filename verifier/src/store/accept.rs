@@ -43,6 +43,10 @@ pub struct NewLead {
     pub guardian_email: Option<String>,
     /// Granted purposes.
     pub granted: Vec<String>,
+    /// Of those, the ones granted by consent (a ticked box). Only these lift an earlier
+    /// withdrawal: an objection box left unticked is no new act and never undoes an
+    /// objection.
+    pub consented: Vec<String>,
     /// Extra form fields (JSON object).
     pub fields: serde_json::Value,
     /// Origin of the page.
@@ -119,7 +123,7 @@ async fn suppression_verdicts(conn: &mut AnyConnection, leads: &[&NewLead]) -> R
                     if lead.signed_at <= *since {
                         return Err(());
                     }
-                    if !lifts.contains(purpose) {
+                    if lead.consented.contains(purpose) && !lifts.contains(purpose) {
                         lifts.push(purpose.clone());
                     }
                 }

@@ -3,8 +3,8 @@
 //! writes SQL; the rest of the verifier calls the narrow API below.
 //!
 //! - reads go straight to the pool: [`leads`], [`tokens`], [`notices`], [`events`],
-//!   [`outbox`], [`api_keys`], [`checkpoints`], [`retention`] (what the retention job
-//!   looks at);
+//!   [`outbox`], [`api_keys`], [`checkpoints`], [`objections`], [`retention`] (what the
+//!   retention job looks at);
 //! - every write that appends to the event chain goes through the [`Writer`], which
 //!   commits in groups (many acknowledged writes share one fsync): accepting a lead
 //!   ([`accept`]) and each life-cycle transition ([`transitions`], one file each);
@@ -19,6 +19,7 @@ pub mod checkpoints;
 pub mod events;
 pub mod leads;
 pub mod notices;
+pub mod objections;
 pub mod outbox;
 pub mod retention;
 pub mod tokens;

@@ -123,6 +123,18 @@ fn notices_check_names_the_file_and_the_missing_item() {
 }
 
 #[test]
+fn notices_check_explains_that_soft_opt_in_needs_a_sale_naming_the_file_and_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(consent_e2e::workspace_dir().join("notices/orders.toml")).unwrap();
+    std::fs::write(dir.path().join("orders.toml"), text.replace("order_field = \"order_id\"\n", "")).unwrap();
+    let out = bin().args(["notices", "check"]).arg(dir.path()).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(err.contains("orders.toml") && err.contains("purposes[similar-products-email].order_field"), "{err}");
+    assert!(err.contains("Creating an account is not a sale"), "{err}");
+}
+
+#[test]
 fn notices_check_warns_about_an_item_that_says_nothing_and_strict_makes_it_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let text = std::fs::read_to_string(consent_e2e::workspace_dir().join("notices/newsletter.toml")).unwrap();

@@ -16,16 +16,18 @@ pub const AUD: &str = "https://verifier.test";
 /// An origin allowed for every notice.
 pub const SHOP: &str = "https://shop.example";
 
-/// A notices directory with the demo notice and the test-only `offers` notice.
+/// A notices directory with the demo notices (`newsletter`, `orders`) and the test-only
+/// ones in `tests/api/fixtures/` (`offers`, `pros`, `charity`).
 pub fn test_notices() -> TempDir {
     let dir = tempfile::tempdir().unwrap();
     let ws = consent_e2e::workspace_dir();
-    std::fs::copy(ws.join("notices/newsletter.toml"), dir.path().join("newsletter.toml")).unwrap();
-    std::fs::copy(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/api/fixtures/offers.toml"),
-        dir.path().join("offers.toml"),
-    )
-    .unwrap();
+    for name in ["newsletter.toml", "orders.toml"] {
+        std::fs::copy(ws.join("notices").join(name), dir.path().join(name)).unwrap();
+    }
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/api/fixtures");
+    for name in ["offers.toml", "pros.toml", "charity.toml"] {
+        std::fs::copy(fixtures.join(name), dir.path().join(name)).unwrap();
+    }
     dir
 }
 

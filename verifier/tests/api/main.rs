@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)] // tests unwrap: a failure is the test failing
 
 mod admin;
+mod bases;
 mod cli;
 mod compliance;
 mod connections;

@@ -148,7 +148,7 @@ async fn a_refusal_stated_at_the_source_is_recorded_as_an_objection_never_as_con
     assert_eq!(app.state.store.count_leads().await.unwrap(), 0, "nothing recorded as consent");
     let answer = allowed(&app, &k, &email, "newsletter-email").await;
     assert_eq!(answer["allowed"], false, "{answer}");
-    assert_eq!(answer["reason"], "withdrawn", "the refusal is on the suppression list: {answer}");
+    assert_eq!(answer["reason"], "objected", "the refusal is on the suppression list, as an objection: {answer}");
 }
 
 #[tokio::test]

@@ -561,7 +561,7 @@ async fn decisions_missing_a_purpose_are_rejected() {
 async fn a_decision_naming_an_unknown_purpose_is_rejected() {
     let app = spawn_app().await;
     let mut c = app.session().await.claims(&unique_email());
-    c.decisions.push(Decision { purpose: "all-marketing".into(), granted: true, at: c.iat });
+    c.decisions.push(Decision::new("all-marketing", true, c.iat));
     assert_problem(app.post_lead(&sign(&c)).await, 422, "decisions-mismatch").await;
 }
 

@@ -71,6 +71,8 @@ fn summary(l: &LeadSummary) -> serde_json::Value {
         "notice": {"id": l.notice.0, "version": l.notice.1, "lang": l.notice.2},
         "granted": l.granted,
         "email": l.email,
+        // A role address (contact@, info@, sales@ …) is a company's, not a person's.
+        "company_address": l.email.as_deref().and_then(|e| consent_receipt::Email::parse(e).ok()).map(|e| e.is_role_address()),
         "phone": l.phone,
         "minor": l.minor,
         "created_at": rfc3339(l.created_at),

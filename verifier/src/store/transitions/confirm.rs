@@ -23,6 +23,9 @@ pub struct Confirm {
     pub to: LeadStatus,
     /// A fresh unsubscribe token for the page that says "confirmed".
     pub unsubscribe: NewToken,
+    /// The purposes it grants by consent, whose withdrawals it may lift (not those of an
+    /// objection box left unticked).
+    pub consented: Vec<String>,
 }
 
 pub(super) async fn apply(
@@ -58,7 +61,7 @@ pub(super) async fn apply(
     };
     chain.append_for_lead(conn, &t.lead_id, EventKind::Confirmed, &data, now).await?;
     if t.to == LeadStatus::Active {
-        super::lift::on_active(conn, chain, &t.lead_id, Some(t.by), now).await?;
+        super::lift::on_active(conn, chain, &t.lead_id, Some(t.by), &t.consented, now).await?;
     }
     Ok(LifeOutcome::Done { lead_id: t.lead_id.clone(), status: t.to })
 }

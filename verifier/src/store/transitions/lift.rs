@@ -9,8 +9,9 @@ use super::Chain;
 use crate::domain::{ConfirmedBy, EventKind};
 
 /// Lifts, for the contact of `lead_id` that the confirmation proved, the suppressions of
-/// the purposes it grants on its notice that were in force before it was accepted, and
-/// records it in the lead's chain.
+/// the purposes it grants by consent (`consented`, decided by the caller from the notice:
+/// an objection box left unticked never lifts an objection) that were in force before it
+/// was accepted, and records it in the lead's chain.
 ///
 /// Only the address the confirmation came through is proved: a code or a reply proves the
 /// phone, a link proves the one address of a lead that has one. A link on a lead with both
@@ -22,6 +23,7 @@ pub(super) async fn on_active(
     chain: &mut Chain,
     lead_id: &str,
     by: Option<ConfirmedBy>,
+    consented: &[String],
     now: i64,
 ) -> Result<(), sqlx::Error> {
     let row =
@@ -43,7 +45,7 @@ pub(super) async fn on_active(
     };
     let mut lifted: Vec<&str> = Vec::new();
     for hash in hashes.iter().flatten() {
-        for purpose in &granted {
+        for purpose in granted.iter().filter(|p| consented.contains(p)) {
             // A withdrawal made after this lead was accepted is newer than its consent: it stays.
             let done = sqlx::query(
                 "UPDATE suppressions SET lifted_at = $1 WHERE contact_hash = $2 AND notice_id = $3 \
