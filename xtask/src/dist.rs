@@ -29,8 +29,9 @@ fn gzip_len(bytes: &[u8]) -> Result<usize> {
 /// `widget_bg.wasm`, the CSS inside, gzipped); `cargo xtask test` fails above it. Lowered
 /// with every change that makes the widget smaller, never raised without a reason in the
 /// commit; the target is 35 KB. 70 KB -> 60 KB when Ed25519 moved to WebCrypto and the
-/// fallback module and core::fmt left the wasm (measured: 60 214 bytes).
-pub const BUDGET_GZIP: usize = 60 * 1024;
+/// fallback module and core::fmt left the wasm (measured: 60 214 bytes); 61 -> 62 KB for
+/// the objection box, order reference and job function of rules 20-22 (61 568 bytes).
+pub const BUDGET_GZIP: usize = 62 * 1024;
 /// The size the widget aims for.
 pub const TARGET_GZIP: usize = 35 * 1024;
 
