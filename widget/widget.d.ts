@@ -21,6 +21,8 @@ export interface ConsentWidgetOptions {
   emailField?: string;
   /** Name (or selector) of the phone input, sent in E.164 when it parses [default: input[type=tel]]. */
   phoneField?: string;
+  /** The order reference a soft opt-in rests on [default: the form field the notice names in order_field]. */
+  orderRef?: string;
   /** Comma-separated names of form fields to send with the lead in post mode. */
   fields?: string;
 }

@@ -10,6 +10,11 @@
 //!   the verifier's URL.
 //! - [`Notice`] is exactly what the visitor was shown; [`Notice::digest`] is the SHA-256 of
 //!   its RFC 8785 canonical JSON, which the receipt names.
+//! - A [`Decision`] on a purpose whose [`LegalBasis`] is soft opt-in, B2B or non-commercial
+//!   records the objection box offered instead of a consent box (`objection_offered`,
+//!   `objected`) and what the basis needs (`order_ref`, `job_function`);
+//!   [`Notice::basis_problems`] and [`VerifiedReceipt::check_bases`] check the conditions
+//!   (LAW.md rules 20–22). A decision on a consent purpose keeps the first v1 shape.
 //! - [`SealClaims`] is the verifier's countersignature; [`verify_seal_of`] checks one
 //!   against a [`Jwks`] (the verifier's `/.well-known/jwks.json`).
 //! - [`ProofBundle`] is one lead's whole proof of consent; [`verify_bundle`] checks it

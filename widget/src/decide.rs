@@ -157,15 +157,15 @@ pub fn claims(ctx: Context<'_>, i: &Inputs<'_>) -> Result<Option<Claims>, Missin
         .boxes
         .iter()
         .map(|b| {
-            let at = b.changed_at.unwrap_or(i.now).min(i.now);
-            if !b.basis.offers_objection() {
-                return Decision::new(b.purpose.clone(), b.checked, at);
-            }
-            let mut d = Decision::objection(b.purpose.clone(), b.checked, at);
-            match b.basis {
-                LegalBasis::SoftOptIn => d.order_ref = text(order),
-                LegalBasis::B2b => d.job_function = text(job),
-                _ => {}
+            let mut d = Decision::new(b.purpose.clone(), b.goes_ahead(), b.changed_at.unwrap_or(i.now).min(i.now));
+            if b.basis.offers_objection() {
+                d.objection_offered = true;
+                d.objected = Some(b.checked);
+                match b.basis {
+                    LegalBasis::SoftOptIn => d.order_ref = text(order),
+                    LegalBasis::B2b => d.job_function = text(job),
+                    _ => {}
+                }
             }
             d
         })

@@ -54,7 +54,7 @@ pub struct Messages {
     pub code_button: &'static str,
     pub code_bad: &'static str,
     pub code_done: &'static str,
-    /// The objection box of a soft opt-in, B2B or non-commercial purpose; `{p}` is its label.
+    /// Before the label of the objection box of a soft opt-in, B2B or non-commercial purpose.
     pub object: &'static str,
     pub need_order: &'static str,
     pub need_job: &'static str,
@@ -109,9 +109,9 @@ pub const FR: Messages = Messages {
     code_button: "Confirmer",
     code_bad: "Ce code ne correspond pas. Vérifiez le SMS et réessayez.",
     code_done: "Merci : votre inscription aux SMS est confirmée.",
-    object: "Je ne veux pas recevoir {p}",
-    need_order: "Sans référence de commande, cochez la case « Je ne veux pas recevoir » ou contactez le site.",
-    need_job: "Indiquez votre fonction, ou cochez la case « Je ne veux pas recevoir ».",
+    object: "Je ne veux pas recevoir ",
+    need_order: "Référence de commande absente : cochez « Je ne veux pas recevoir ».",
+    need_job: "Indiquez votre fonction, ou cochez « Je ne veux pas recevoir ».",
 };
 
 pub const EN: Messages = Messages {
@@ -163,14 +163,14 @@ pub const EN: Messages = Messages {
     code_button: "Confirm",
     code_bad: "This code does not match. Check the text message and try again.",
     code_done: "Thank you: your text message subscription is confirmed.",
-    object: "I do not want to receive {p}",
-    need_order: "Without an order reference, tick \"I do not want to receive\" or contact the site.",
+    object: "I do not want to receive ",
+    need_order: "No order reference: tick \"I do not want to receive\".",
     need_job: "Enter your job title, or tick \"I do not want to receive\".",
 };
 
 /// The messages for a language tag (`fr`, `fr-CA`, `en-GB`, …); English otherwise.
 pub fn messages(lang: &str) -> &'static Messages {
-    if lang.to_ascii_lowercase().starts_with("fr") { &FR } else { &EN }
+    if lang.as_bytes().get(..2).is_some_and(|l| l.eq_ignore_ascii_case(b"fr")) { &FR } else { &EN }
 }
 
 /// Replaces `{n}` with the age (every template has at most one placeholder).
@@ -178,7 +178,7 @@ pub fn with_age(template: &str, age: u8) -> String {
     fill(template, &age.to_string())
 }
 
-/// Replaces the template's one three-character placeholder (`{n}`, `{c}`, `{d}`, `{p}`).
+/// Replaces the template's one three-character placeholder (`{n}`, `{c}`, `{d}`).
 pub fn fill(template: &str, value: &str) -> String {
     match template.find('{') {
         Some(at) => [&template[..at], value, template.get(at + 3..).unwrap_or("")].concat(),
@@ -203,7 +203,7 @@ mod tests {
 
     #[test]
     fn the_objection_box_names_what_is_not_wanted() {
-        assert_eq!(fill(EN.object, "our news by e-mail"), "I do not want to receive our news by e-mail");
-        assert_eq!(fill(FR.object, "nos offres par e-mail"), "Je ne veux pas recevoir nos offres par e-mail");
+        assert_eq!([EN.object, "our news by e-mail"].concat(), "I do not want to receive our news by e-mail");
+        assert_eq!([FR.object, "nos offres par e-mail"].concat(), "Je ne veux pas recevoir nos offres par e-mail");
     }
 }

@@ -48,6 +48,8 @@ async fn soft_opt_in_without_an_order_reference_is_refused() {
     assert!(body["detail"].as_str().unwrap().contains("similar-products-email"), "{body}");
     let page = app.get("/errors/order-required").await.text().await.unwrap();
     assert!(page.contains("Creating an account is not a sale"), "the error page explains why");
+    let notice = app.get("/notices/orders?lang=fr").await.text().await.unwrap();
+    assert!(notice.contains("pas un achat"), "the notice page explains it too: {notice}");
 
     let mut with = claims(&app, "orders", &email, false).await;
     with.decisions[0].order_ref = Some("A-1042".into());
