@@ -90,6 +90,35 @@ pub fn signing_input(header: &Header, payload: &[u8]) -> String {
     out
 }
 
+/// The protected header of a self-signed token, borrowed: serialises exactly as
+/// [`Header::with_public_key`] does (tested), without building a [`Header`], whose `crit`
+/// member would bring `serde_json::Value` into the widget's wasm.
+#[derive(Serialize)]
+struct SelfSigned<'a> {
+    alg: &'static str,
+    typ: &'a str,
+    jwk: PublicJwk<'a>,
+}
+
+#[derive(Serialize)]
+struct PublicJwk<'a> {
+    kty: &'static str,
+    crv: &'static str,
+    x: &'a str,
+}
+
+/// [`signing_input`] under `Header::with_public_key(typ, public_key)`, byte for byte.
+pub fn signing_input_with_jwk(typ: &str, public_key: &[u8; 32], payload: &[u8]) -> String {
+    let x = b64::encode(public_key);
+    let header = SelfSigned { alg: "EdDSA", typ, jwk: PublicJwk { kty: "OKP", crv: "Ed25519", x: &x } };
+    // Serialising a struct of strings into a Vec cannot fail.
+    let header_json = serde_json::to_vec(&header).unwrap_or_default();
+    let mut out = b64::encode(&header_json);
+    out.push('.');
+    out.push_str(&b64::encode(payload));
+    out
+}
+
 /// The compact JWS from its signing input and the Ed25519 signature of that input.
 pub fn with_signature(mut input: String, signature: &[u8; 64]) -> String {
     input.push('.');
@@ -218,6 +247,18 @@ mod tests {
         let sk = SigningKey::from_bytes(&seed);
         assert_eq!(sk.verifying_key(), key);
         assert_eq!(b64::encode(&sk.sign(input.as_bytes()).to_bytes()), jws.rsplit('.').next().unwrap());
+    }
+
+    #[test]
+    fn the_borrowed_self_signed_header_is_the_header_byte_for_byte() {
+        for (typ, seed) in [("consent-receipt+jwt", 1u8), ("consent-withdrawal+jwt", 2), ("t+jwt", 255)] {
+            let public = *SigningKey::from_bytes(&[seed; 32]).verifying_key().as_bytes();
+            let payload = br#"{"a":"\u00e9\"x"}"#;
+            assert_eq!(
+                signing_input_with_jwk(typ, &public, payload),
+                signing_input(&Header::with_public_key(typ, &public), payload)
+            );
+        }
     }
 
     #[test]

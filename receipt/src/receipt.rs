@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use crate::b64;
 use crate::contact::{Email, PhoneE164};
 use crate::error::VerifyError;
-use crate::jws::{self, Header};
+use crate::jws;
 use crate::notice::{Channel, Notice};
 
 mod bases;
@@ -148,7 +148,7 @@ impl Claims {
     /// [`jws::with_signature`]`(input, &signature)`, byte for byte what `sign` makes.
     pub fn signing_input(&self, public_key: &[u8; 32]) -> String {
         let payload = serde_json::to_vec(self).unwrap_or_default();
-        jws::signing_input(&Header::with_public_key(RECEIPT_TYP, public_key), &payload)
+        jws::signing_input_with_jwk(RECEIPT_TYP, public_key, &payload)
     }
 
     /// Purposes the visitor granted: ticked consent boxes, and purposes whose objection box

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::b64;
 use crate::error::VerifyError;
-use crate::jws::{self, Header};
+use crate::jws;
 
 /// `typ` of a withdrawal's protected header.
 pub const WITHDRAWAL_TYP: &str = "consent-withdrawal+jwt";
@@ -43,7 +43,7 @@ impl WithdrawalClaims {
     /// [`Claims::signing_input`](crate::Claims::signing_input).
     pub fn signing_input(&self, public_key: &[u8; 32]) -> String {
         let payload = serde_json::to_vec(self).unwrap_or_default();
-        jws::signing_input(&Header::with_public_key(WITHDRAWAL_TYP, public_key), &payload)
+        jws::signing_input_with_jwk(WITHDRAWAL_TYP, public_key, &payload)
     }
 }
 
@@ -97,7 +97,7 @@ mod tests {
     #[test]
     fn a_receipt_is_not_a_withdrawal() {
         let k = SigningKey::from_bytes(&[4; 32]);
-        let as_receipt = jws::sign(&Header::with_jwk(crate::RECEIPT_TYP, &k.verifying_key()), b"{}", &k);
+        let as_receipt = jws::sign(&jws::Header::with_jwk(crate::RECEIPT_TYP, &k.verifying_key()), b"{}", &k);
         assert!(matches!(verify_withdrawal(&as_receipt), Err(VerifyError::UnsupportedHeader(_))));
     }
 }

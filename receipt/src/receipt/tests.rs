@@ -56,7 +56,7 @@ fn a_single_all_flag_instead_of_per_purpose_decisions_is_refused() {
     let mut v = serde_json::to_value(&c).unwrap();
     v["decisions"] = serde_json::json!({"all": true});
     let payload = serde_json::to_vec(&v).unwrap();
-    let jws = jws::sign(&Header::with_jwk(RECEIPT_TYP, &key().verifying_key()), &payload, &key());
+    let jws = jws::sign(&jws::Header::with_jwk(RECEIPT_TYP, &key().verifying_key()), &payload, &key());
     assert!(matches!(VerifiedReceipt::verify(&jws), Err(VerifyError::BadPayload(_))));
 }
 
