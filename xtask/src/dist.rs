@@ -31,8 +31,9 @@ fn gzip_len(bytes: &[u8]) -> Result<usize> {
 /// commit; the target is 35 KB. 70 KB -> 60 KB when Ed25519 moved to WebCrypto and the
 /// fallback module and core::fmt left the wasm (measured: 60 214 bytes); 61 -> 62 KB for
 /// the objection box, order reference and job function of rules 20-22 (61 568 bytes);
-/// 62 -> 61 KB with the borrowed JWS header (60 781 bytes).
-pub const BUDGET_GZIP: usize = 61 * 1024;
+/// 62 -> 61 KB with the borrowed JWS header (60 781 bytes); 61 -> 60 KB on main with all
+/// of it merged (59 581 bytes).
+pub const BUDGET_GZIP: usize = 60 * 1024;
 /// The size the widget aims for.
 pub const TARGET_GZIP: usize = 35 * 1024;
 
