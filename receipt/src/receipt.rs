@@ -150,24 +150,6 @@ impl Claims {
         let payload = serde_json::to_vec(self).unwrap_or_default();
         jws::signing_input_with_jwk(RECEIPT_TYP, public_key, &payload)
     }
-
-    /// Purposes the visitor granted: ticked consent boxes, and purposes whose objection box
-    /// was left unticked.
-    pub fn granted(&self) -> impl Iterator<Item = &str> {
-        self.decisions.iter().filter(|d| d.granted).map(|d| d.purpose.as_str())
-    }
-
-    /// Purposes granted by consent: ticked boxes, not objection boxes left unticked. Only
-    /// these need a trusted gesture and a minor's guardian, and only these lift an earlier
-    /// withdrawal.
-    pub fn consented(&self) -> impl Iterator<Item = &str> {
-        self.decisions.iter().filter(|d| d.granted && !d.objection_offered).map(|d| d.purpose.as_str())
-    }
-
-    /// Purposes whose objection box the person ticked.
-    pub fn objected(&self) -> impl Iterator<Item = &str> {
-        self.decisions.iter().filter(|d| d.objected == Some(true)).map(|d| d.purpose.as_str())
-    }
 }
 
 /// A receipt whose structure, signature and schema hold (rules 1–3).

@@ -55,3 +55,24 @@ impl Decision {
         Decision { objection_offered: true, objected: Some(objected), ..Decision::new(purpose, !objected, at) }
     }
 }
+
+/// What the decisions of a receipt say, purpose by purpose.
+impl super::Claims {
+    /// Purposes the visitor granted: ticked consent boxes, and purposes whose objection box
+    /// was left unticked.
+    pub fn granted(&self) -> impl Iterator<Item = &str> {
+        self.decisions.iter().filter(|d| d.granted).map(|d| d.purpose.as_str())
+    }
+
+    /// Purposes granted by consent: ticked boxes, not objection boxes left unticked. Only
+    /// these need a trusted gesture and a minor's guardian, and only these lift an earlier
+    /// withdrawal.
+    pub fn consented(&self) -> impl Iterator<Item = &str> {
+        self.decisions.iter().filter(|d| d.granted && !d.objection_offered).map(|d| d.purpose.as_str())
+    }
+
+    /// Purposes whose objection box the person ticked.
+    pub fn objected(&self) -> impl Iterator<Item = &str> {
+        self.decisions.iter().filter(|d| d.objected == Some(true)).map(|d| d.purpose.as_str())
+    }
+}
