@@ -9,6 +9,8 @@
 //!   browsers without WebCrypto Ed25519 fetch.
 //! - The fallback module imports nothing and exports exactly what the loader calls.
 
+use std::collections::BTreeMap;
+
 use wasm_encoder::{Module, RawSection};
 use wasmparser::{KnownCustom, Name, Parser, Payload};
 
@@ -40,21 +42,28 @@ pub fn demangled(name: &str) -> String {
     format!("{:#}", rustc_demangle::demangle(name))
 }
 
-/// The module's function names, demangled (from its `name` section; none when it has none).
-pub fn function_names(wasm: &[u8]) -> Result<Vec<String>> {
-    let mut out = Vec::new();
+/// The module's function names by function index, demangled (from its `name` section;
+/// none when it has none).
+pub fn named_functions(wasm: &[u8]) -> Result<BTreeMap<u32, String>> {
+    let mut out = BTreeMap::new();
     for payload in Parser::new(0).parse_all(wasm) {
         let Payload::CustomSection(custom) = payload.map_err(read_err)? else { continue };
         let KnownCustom::Name(reader) = custom.as_known() else { continue };
         for name in reader {
             if let Name::Function(map) = name.map_err(read_err)? {
                 for naming in map {
-                    out.push(demangled(naming.map_err(read_err)?.name));
+                    let n = naming.map_err(read_err)?;
+                    out.insert(n.index, demangled(n.name));
                 }
             }
         }
     }
     Ok(out)
+}
+
+/// The module's function names, demangled, in index order.
+pub fn function_names(wasm: &[u8]) -> Result<Vec<String>> {
+    Ok(named_functions(wasm)?.into_values().collect())
 }
 
 /// Fails, naming a few offenders, when a function of `module` matches a `forbidden` set.

@@ -22,7 +22,7 @@ use std::collections::{HashMap, HashSet};
 
 use wasm_encoder::reencode::{Error as ReencodeError, Reencode};
 use wasm_encoder::{CodeSection, ElementSection, Function, FunctionSection, Module, RawSection};
-use wasmparser::{KnownCustom, Name, Operator, Parser, Payload, TypeRef};
+use wasmparser::{Operator, Parser, Payload, TypeRef};
 
 use crate::Result;
 
@@ -86,7 +86,7 @@ pub fn is_entry_point(name: &str) -> bool {
 /// `unreachable`. Returns the module and the names rewritten.
 pub fn trap_at_entry_points(wasm: &[u8]) -> Result<(Vec<u8>, Vec<String>)> {
     let mut imported = 0u32;
-    let mut names: HashMap<u32, String> = HashMap::new();
+    let names = crate::check::named_functions(wasm)?;
     let mut bodies = Vec::new();
     let mut func_types = Vec::new();
     let mut results = Vec::new();
@@ -110,18 +110,6 @@ pub fn trap_at_entry_points(wasm: &[u8]) -> Result<(Vec<u8>, Vec<String>)> {
                 }
             }
             Payload::CodeSectionEntry(body) => bodies.push(body.range()),
-            Payload::CustomSection(custom) => {
-                if let KnownCustom::Name(reader) = custom.as_known() {
-                    for name in reader {
-                        if let Name::Function(map) = name.map_err(read_err)? {
-                            for naming in map {
-                                let n = naming.map_err(read_err)?;
-                                names.insert(n.index, crate::check::demangled(n.name));
-                            }
-                        }
-                    }
-                }
-            }
             _ => {}
         }
     }
@@ -175,7 +163,7 @@ impl Reencode for Slots<'_> {
 /// Returns the module and how many slots now trap.
 pub fn trap_fmt_slots(wasm: &[u8]) -> Result<(Vec<u8>, usize)> {
     let mut imported = 0u32;
-    let mut names: HashMap<u32, String> = HashMap::new();
+    let names = crate::check::named_functions(wasm)?;
     let mut func_types = Vec::new();
     let mut bodies = Vec::new();
     let mut elements = None;
@@ -195,18 +183,6 @@ pub fn trap_fmt_slots(wasm: &[u8]) -> Result<(Vec<u8>, usize)> {
             }
             Payload::ElementSection(reader) => elements = Some(reader),
             Payload::CodeSectionEntry(body) => bodies.push(body),
-            Payload::CustomSection(custom) => {
-                if let KnownCustom::Name(reader) = custom.as_known() {
-                    for name in reader {
-                        if let Name::Function(map) = name.map_err(read_err)? {
-                            for naming in map {
-                                let n = naming.map_err(read_err)?;
-                                names.insert(n.index, crate::check::demangled(n.name));
-                            }
-                        }
-                    }
-                }
-            }
             _ => {}
         }
     }
