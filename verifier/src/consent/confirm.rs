@@ -7,7 +7,7 @@ use consent_receipt::Channel;
 use super::messages::Outgoing;
 use super::tokens::{link, new_token, token_hash};
 use super::withdraw::{self, Withdrawn};
-use super::{Answer, Link, judge, labels, settle, settled};
+use super::{Answer, Link, judge, labels, sender, settle, settled};
 use crate::domain::{ConfirmedBy, LeadStatus, TokenPurpose, WithdrawalSource};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -36,7 +36,7 @@ pub async fn show(state: &AppState, token: &str) -> Result<Answer<ConfirmPage>, 
         Err(other) => return Ok(Answer { lang, link: other }),
     };
     let notice = state.notices.by_digest(&t.notice_digest);
-    let sender = notice.map(|n| format!("{}, {}", n.controller.name, n.controller.address)).unwrap_or_default();
+    let sender = sender(notice.map(|n| &**n));
     Ok(Answer { lang, link: Link::Ok(ConfirmPage { labels: labels(notice.map(|n| &**n), &t.granted), sender }) })
 }
 

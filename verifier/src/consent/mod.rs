@@ -142,6 +142,11 @@ fn labels(notice: Option<&consent_receipt::Notice>, ids: &[String]) -> Vec<Strin
     ids.iter().map(|id| notice.and_then(|n| n.purpose(id)).map_or_else(|| id.clone(), |p| p.label.clone())).collect()
 }
 
+/// Who sends, as a confirmation or renewal page names them: the controller and its address.
+fn sender(notice: Option<&consent_receipt::Notice>) -> String {
+    notice.map(|n| format!("{}, {}", n.controller.name, n.controller.address)).unwrap_or_default()
+}
+
 /// Of `granted`, the purposes granted by consent in the notice a lead was shown: the only
 /// ones whose withdrawal a confirmation may lift (an objection box left unticked is no
 /// new act). Nothing when the notice is unknown: a withdrawal left in force is the safe side.

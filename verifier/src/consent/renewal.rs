@@ -20,7 +20,7 @@ use super::messages::Outgoing;
 use super::retention::{BATCH, DAY, span};
 use super::tokens::token_hash;
 use super::withdraw::{self, Withdrawn};
-use super::{Answer, Link, judge, labels, quiet, settle, settled};
+use super::{Answer, Link, judge, labels, quiet, sender, settle, settled};
 use crate::domain::{LeadStatus, TokenPurpose, WithdrawalSource};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -114,7 +114,7 @@ pub async fn show(state: &AppState, token: &str) -> Result<Answer<RenewPage>, Ap
         Err(other) => return Ok(Answer { lang, link: other }),
     };
     let notice = state.notices.by_digest(&t.notice_digest);
-    let sender = notice.map(|n| format!("{}, {}", n.controller.name, n.controller.address)).unwrap_or_default();
+    let sender = sender(notice.map(|n| &**n));
     let until = t.expires_at.map(|e| crate::i18n::date(crate::i18n::messages(&lang), e - DAY)).unwrap_or_default();
     let page = RenewPage { labels: labels(notice.map(|n| &**n), &t.granted), sender, until };
     Ok(Answer { lang, link: Link::Ok(page) })
