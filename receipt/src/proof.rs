@@ -19,7 +19,7 @@ use crate::error::VerifyError;
 use crate::event::{Event, GENESIS};
 use crate::jwk::{Jwks, thumbprint};
 use crate::jws::{self, Header};
-use crate::notice::Notice;
+use crate::notice::{Channel, Notice};
 use crate::receipt::{VerifiedReceipt, sha256_b64};
 use crate::seal::verify_seal_of;
 
@@ -139,8 +139,10 @@ pub struct ProofReport {
     pub signed: (i64, String),
     /// A minor's consent, with the parent's agreement time if given.
     pub minor: Option<Option<i64>>,
-    /// When and how the double opt-in was confirmed (`link`, `code` or `reply`).
-    pub confirmed: Option<(i64, String)>,
+    /// Each confirmation of the double opt-in: when, how (`link`, `code` or `reply`), and
+    /// the channel whose address it proved (`None` in a confirmation recorded before
+    /// confirmations were kept per channel, when one stood for every channel).
+    pub confirmed: Vec<(i64, String, Option<Channel>)>,
     /// Withdrawals: time, purposes, and how (`page`, `one-click`, `signed`, `sms-stop`, …).
     pub withdrawals: Vec<(i64, Vec<String>, String)>,
     /// Objections received elsewhere that withdrew the lead: when received, from where
@@ -245,11 +247,15 @@ pub fn verify_bundle(b: &ProofBundle, jwks: Option<&Jwks>) -> Result<ProofReport
     // The account.
     let label = |id: &str| b.notice.purpose(id).map_or(id.to_string(), |p| p.label.clone());
     let mut withdrawals = Vec::new();
-    let mut confirmed = None;
+    let mut confirmed = Vec::new();
     for e in &b.events {
         match e.kind.as_str() {
             // A confirmation event without `by` is by link (the only way before SMS).
-            "confirmed" => confirmed = Some((e.at, text(&e.data, "by").unwrap_or("link").to_string())),
+            "confirmed" => confirmed.push((
+                e.at,
+                text(&e.data, "by").unwrap_or("link").to_string(),
+                e.data.get("channel").and_then(|c| Channel::deserialize(c).ok()),
+            )),
             "withdrawn" => withdrawals.push((
                 e.at,
                 e.data

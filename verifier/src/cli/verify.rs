@@ -5,7 +5,9 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use consent_receipt::{Jwks, Notice, SEAL_TYP, VerifiedReceipt, VerifyError, b64, jws, verify_seal, verify_seal_of};
+use consent_receipt::{
+    Channel, Jwks, Notice, SEAL_TYP, VerifiedReceipt, VerifyError, b64, jws, verify_seal, verify_seal_of,
+};
 
 use crate::clock::rfc3339;
 
@@ -213,9 +215,16 @@ fn verify_proof(bundle: &consent_receipt::ProofBundle, jwks: Option<&Jwks>) -> E
             None => println!("  minor:   no parent's agreement"),
         }
     }
-    match &report.confirmed {
-        Some((t, by)) => println!("  double opt-in confirmed at {} ({})", rfc3339(*t), confirmed_by(by)),
-        None => println!("  double opt-in not confirmed"),
+    if report.confirmed.is_empty() {
+        println!("  double opt-in not confirmed");
+    }
+    for (t, by, channel) in &report.confirmed {
+        let proved = match channel {
+            Some(Channel::Email) => ", proves the e-mail address",
+            Some(Channel::Sms) => ", proves the phone number",
+            None => "",
+        };
+        println!("  double opt-in confirmed at {} ({}{proved})", rfc3339(*t), confirmed_by(by));
     }
     for (t, purposes, source) in &report.withdrawals {
         println!("  WITHDRAWN at {}: {} ({})", rfc3339(*t), purposes.join(", "), withdrawn_by(source));

@@ -104,8 +104,7 @@ pub async fn accept(
     let mut out = Outgoing::new(state, &checked.notice);
     if status != LeadStatus::Refused {
         let unsubscribe = out.unsubscribe_token()?;
-        let on =
-            |channel| granted.iter().any(|id| checked.notice.purpose(id).and_then(|p| p.channel()) == Some(channel));
+        let on = |channel| super::asks_on(Some(&checked.notice), &granted, channel);
         match (status, email, checked.receipt.guardian()) {
             (LeadStatus::PendingConfirmation, _, _) => {
                 // Rule 8 saw to it that each granted channel has its address.

@@ -1,14 +1,16 @@
-//! Double opt-in: the link in the confirmation message. Opening it changes nothing (mail
-//! scanners follow links); the page's button confirms; an expired link can ask for a new
-//! message; "no thanks" on the same page withdraws as easily.
+//! Double opt-in: the link in the confirmation message, the mail's or the SMS's. Opening it
+//! changes nothing (mail scanners follow links); the page's button confirms the channel the
+//! link came by, and only that one; an expired link can ask for a new message; "no thanks"
+//! on the same page withdraws as easily.
 
 use consent_receipt::Channel;
 
 use super::messages::Outgoing;
 use super::tokens::{link, new_token, token_hash};
 use super::withdraw::{self, Withdrawn};
-use super::{Answer, Link, judge, labels, sender, settle, settled};
-use crate::domain::{ConfirmedBy, LeadStatus, TokenPurpose, WithdrawalSource};
+use super::{Answer, Link, judge_confirmation, labels, sender, settle, settled};
+use crate::domain::confirmation::proved_by;
+use crate::domain::{ConfirmedBy, TokenPurpose, WithdrawalSource};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::{Confirm, LifeOp, ResendConfirmation, TokenLead};
@@ -22,10 +24,12 @@ pub struct ConfirmPage {
     pub sender: String,
 }
 
+/// The links that confirm: the mail's, and the SMS's short one.
+const LINKS: [TokenPurpose; 2] = [TokenPurpose::Confirm, TokenPurpose::SmsConfirm];
+
 async fn judged(state: &AppState, token: &str, allow_expired: bool) -> Result<Answer<TokenLead>, ApiError> {
     let found = state.store.token_lead(&token_hash(token)).await?;
-    let expect = Some(LeadStatus::PendingConfirmation);
-    Ok(judge(found, TokenPurpose::Confirm, expect, false, allow_expired, state.clock.now()))
+    Ok(judge_confirmation(found, &LINKS, allow_expired, state.clock.now()))
 }
 
 /// The page the link opens.
@@ -49,18 +53,18 @@ pub async fn confirm(state: &AppState, token: &str) -> Result<Answer<String>, Ap
             Ok(t) => t,
             Err(other) => return Ok(Some(Answer { lang, link: other })),
         };
+        let channel = proved_by(t.purpose).unwrap_or(Channel::Email);
         let (unsubscribe, row) = new_token(TokenPurpose::Unsubscribe, None)?;
         let op = Confirm {
             lead_id: t.lead_id.clone(),
-            token: Some((hash.clone(), TokenPurpose::Confirm)),
+            token: Some((hash.clone(), t.purpose)),
             by: ConfirmedBy::Link,
-            from: LeadStatus::PendingConfirmation,
-            to: LeadStatus::Active,
+            channel,
             unsubscribe: row,
-            consented: super::consented(state, &t.notice_digest, &t.granted),
+            consented: super::consented(state, &t.notice_digest, &t.granted, channel),
         };
         Ok(settled(state.writer.life(LifeOp::Confirm(op), state.clock.now()).await?).map(|_| {
-            tracing::info!(lead = %t.lead_id, "double opt-in confirmed");
+            tracing::info!(lead = %t.lead_id, ?channel, "double opt-in confirmed");
             Answer { lang: lang.clone(), link: Link::Ok(link(state, "unsubscribe", &unsubscribe)) }
         }))
     })
@@ -82,12 +86,11 @@ pub async fn resend(state: &AppState, token: &str) -> Result<Answer<()>, ApiErro
         let now = state.clock.now();
         let mut out = Outgoing::new(state, notice);
         let unsubscribe = out.unsubscribe_token()?;
-        let on_email = t.granted.iter().any(|id| notice.purpose(id).and_then(|p| p.channel()) == Some(Channel::Email));
-        // The new message goes where the first one went: the mail when e-mail purposes
-        // were asked for, else the SMS.
-        match (t.email.as_deref(), t.phone.as_deref()) {
-            (Some(email), _) if on_email => out.confirmation(email, &t.granted, &unsubscribe, now)?,
-            (_, Some(phone)) => out.sms_confirmation(&t.lead_id, phone, now)?,
+        // The new message goes where the expired link went: each channel is confirmed by
+        // its own address.
+        match (t.purpose, t.email.as_deref(), t.phone.as_deref()) {
+            (TokenPurpose::Confirm, Some(email), _) => out.confirmation(email, &t.granted, &unsubscribe, now)?,
+            (TokenPurpose::SmsConfirm, _, Some(phone)) => out.sms_confirmation(&t.lead_id, phone, now)?,
             _ => return Ok(Some(Answer { lang, link: Link::Unknown })),
         }
         let Outgoing { mut mails, tokens, .. } = out;
@@ -95,7 +98,7 @@ pub async fn resend(state: &AppState, token: &str) -> Result<Answer<()>, ApiErro
         let op = ResendConfirmation {
             lead_id: t.lead_id.clone(),
             token_hash: hash.clone(),
-            expect: LeadStatus::PendingConfirmation,
+            purpose: t.purpose,
             tokens,
             mail,
         };
@@ -107,7 +110,9 @@ pub async fn resend(state: &AppState, token: &str) -> Result<Answer<()>, ApiErro
     .await
 }
 
-/// "No thanks": withdraws everything the request asked for.
+/// "No thanks": withdraws everything the request asked for, from the mail's link or the SMS's.
 pub async fn decline(state: &AppState, token: &str) -> Result<Answer<Withdrawn>, ApiError> {
-    withdraw::by_link(state, token, TokenPurpose::Confirm, None, WithdrawalSource::Declined).await
+    let found = state.store.token_lead(&token_hash(token)).await?;
+    let purpose = found.map(|t| t.purpose).filter(|p| LINKS.contains(p)).unwrap_or(TokenPurpose::Confirm);
+    withdraw::by_link(state, token, purpose, None, WithdrawalSource::Declined).await
 }

@@ -3,7 +3,7 @@
 //! receipt naming the child's. It is checked by the same rules as any receipt, then lets
 //! the child's lead go on (or ends it if the parent refused). Both receipts are kept.
 
-use consent_receipt::{Email, SealClaims, VerifyError};
+use consent_receipt::{Channel, Email, SealClaims, VerifyError};
 
 use super::messages::Outgoing;
 use super::tokens::token_hash;
@@ -112,11 +112,16 @@ pub async fn approve(state: &AppState, receipt: &str, token: &str, origin: Optio
         };
         let now = state.clock.now();
         let mut out = Outgoing::new(state, notice);
-        if next == LeadStatus::PendingConfirmation
-            && let Some(child) = &t.email
-        {
+        if next == LeadStatus::PendingConfirmation {
+            // Each channel the child asked for is confirmed by its own address.
             let unsubscribe = out.unsubscribe_token()?;
-            out.confirmation(child, &t.granted, &unsubscribe, now)?;
+            let on = |channel| super::asks_on(Some(notice), &t.granted, channel);
+            if let (true, Some(child)) = (on(Channel::Email), &t.email) {
+                out.confirmation(child, &t.granted, &unsubscribe, now)?;
+            }
+            if let (true, Some(phone)) = (on(Channel::Sms), &t.phone) {
+                out.sms_confirmation(&t.lead_id, phone, now)?;
+            }
         }
         let Outgoing { mails, tokens, .. } = out;
         let queued = !mails.is_empty();

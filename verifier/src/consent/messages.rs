@@ -67,7 +67,7 @@ impl<'a> Outgoing<'a> {
     pub fn sms_confirmation(&mut self, lead_id: &str, to: &str, now: i64) -> Result<(), ApiError> {
         let expires = Some(now + LINK_TTL_SECS);
         let who = self.sms_identity()?;
-        let (token, row) = new_short_token(TokenPurpose::Confirm, expires)?;
+        let (token, row) = new_short_token(TokenPurpose::SmsConfirm, expires)?;
         let code = new_code()?;
         let short = link(self.state, "c", &token);
         let text =

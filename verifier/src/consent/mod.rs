@@ -147,10 +147,43 @@ fn sender(notice: Option<&consent_receipt::Notice>) -> String {
     notice.map(|n| format!("{}, {}", n.controller.name, n.controller.address)).unwrap_or_default()
 }
 
-/// Of `granted`, the purposes granted by consent in the notice a lead was shown: the only
-/// ones whose withdrawal a confirmation may lift (an objection box left unticked is no
-/// new act). Nothing when the notice is unknown: a withdrawal left in force is the safe side.
-fn consented(state: &crate::state::AppState, notice_digest: &str, granted: &[String]) -> Vec<String> {
+/// Of `granted`, the purposes on `channel` granted by consent in the notice a lead was
+/// shown: the only ones whose withdrawal the confirmation of that channel may lift (an
+/// objection box left unticked is no new act, and a mail proves nothing about a phone).
+/// Nothing when the notice is unknown: a withdrawal left in force is the safe side.
+fn consented(
+    state: &crate::state::AppState,
+    notice_digest: &str,
+    granted: &[String],
+    channel: consent_receipt::Channel,
+) -> Vec<String> {
     let Some(n) = state.notices.by_digest(notice_digest) else { return Vec::new() };
-    granted.iter().filter(|id| n.purpose(id).is_some_and(|p| !p.legal_basis.offers_objection())).cloned().collect()
+    let lifts = |p: &consent_receipt::Purpose| !p.legal_basis.offers_objection() && p.channel() == Some(channel);
+    granted.iter().filter(|id| n.purpose(id).is_some_and(lifts)).cloned().collect()
+}
+
+/// Whether any of `granted` is a purpose on `channel` in `notice`.
+fn asks_on(notice: Option<&consent_receipt::Notice>, granted: &[String], channel: consent_receipt::Channel) -> bool {
+    granted.iter().any(|id| notice.and_then(|n| n.purpose(id)).and_then(|p| p.channel()) == Some(channel))
+}
+
+/// Judges a confirmation token (the mail's link, the SMS's link or code): good only while
+/// the lead still waits for the double opt-in of the channel it proves.
+fn judge_confirmation(
+    found: Option<TokenLead>,
+    purposes: &[TokenPurpose],
+    allow_expired: bool,
+    now: i64,
+) -> Answer<TokenLead> {
+    let purpose = found.as_ref().map(|t| t.purpose).filter(|p| purposes.contains(p));
+    let Some(purpose) = purpose else { return Answer::unknown() };
+    let Answer { lang, link } = judge(found, purpose, None, false, allow_expired, now);
+    let link = match link {
+        Link::Ok(t) => match crate::domain::confirmation::proved_by(t.purpose) {
+            Some(c) if crate::domain::confirmation::awaits(t.status, t.confirmed.as_deref(), c) => Link::Ok(t),
+            _ => Link::WrongState(t.status),
+        },
+        other => other,
+    };
+    Answer { lang, link }
 }

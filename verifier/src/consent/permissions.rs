@@ -1,6 +1,7 @@
 //! "May we contact this person for this purpose on this channel now?": what a marketer
 //! asks before each send. Yes only with an active lead that grants the purpose on the
-//! channel and whose retention has not ended, and never while a withdrawal or an
+//! channel, whose double opt-in of that channel is confirmed (a confirmed mail proves
+//! nothing about the phone number), and whose retention has not ended, and never while a withdrawal or an
 //! objection of that purpose is in force. On a B2B purpose only about a topic the purpose
 //! declares (LAW.md rule 21). For SMS the answer also says whether a marketing SMS may go
 //! out now, and from when ([`super::quiet`]).
@@ -9,6 +10,7 @@ use consent_receipt::{Channel, Email, LegalBasis, VerifiedReceipt};
 
 use super::quiet::{self, Window};
 use super::tokens::{contact_hash, phone_hash};
+use crate::domain::confirmation::channel_confirmed;
 use crate::domain::{Ident, Phone};
 use crate::state::AppState;
 use crate::store::StoreError;
@@ -65,6 +67,10 @@ pub const NO_CONSENT: &str = "no active consent for this purpose and channel";
 /// The reason when the only consent found reached the end of its retention without being
 /// renewed (rule 23): it is over, and the lead is being deleted.
 pub const EXPIRED: &str = "the consent expired: its retention ended without a renewal";
+
+/// The reason when the only consent found waits for the double opt-in of this channel:
+/// another channel of the lead is confirmed, but this channel's address is not proved.
+pub const UNCONFIRMED: &str = "the double opt-in of this channel is not confirmed: its address is not proved yet";
 
 /// The reason while a withdrawal is in force and a newer consent is not complete yet.
 pub const WITHDRAWN_NEWER_WAITING: &str = "withdrawn; a newer consent waits for its double opt-in or parental approval and lifts the withdrawal once complete";
@@ -123,6 +129,7 @@ pub async fn may_contact(
     };
     let now = state.clock.now();
     let mut expired = false;
+    let mut unconfirmed = false;
     for lead in state.store.active_leads_granting(&hash, purpose).await? {
         // Past its retention the consent is over, even before the job deletes the lead.
         if super::retention::ends_at(lead.last_contact_at, lead.retention_days) <= now {
@@ -131,6 +138,10 @@ pub async fn may_contact(
         }
         let Some(notice) = state.notices.by_digest(&lead.notice_digest) else { continue };
         let Some(p) = notice.purpose(purpose.as_str()).filter(|p| p.channels.contains(&channel)) else { continue };
+        if !channel_confirmed(lead.confirmed.as_deref(), channel) {
+            unconfirmed = true;
+            continue;
+        }
         let b2b = p.legal_basis == LegalBasis::B2b;
         let job_function = match b2b {
             true => job_function(state, &lead.id, purpose).await?,
@@ -162,8 +173,11 @@ pub async fn may_contact(
     }
     let reason = match objected {
         Some(true) => OBJECTED,
-        Some(false) if state.store.waiting_lead_granting(&hash, purpose).await? => WITHDRAWN_NEWER_WAITING,
+        Some(false) if unconfirmed || state.store.waiting_lead_granting(&hash, purpose).await? => {
+            WITHDRAWN_NEWER_WAITING
+        }
         Some(false) => "withdrawn",
+        None if unconfirmed => UNCONFIRMED,
         None if expired => EXPIRED,
         None => NO_CONSENT,
     };

@@ -3,14 +3,16 @@
 //! An inbound SMS is judged by its keyword ([`crate::sms::text::keyword`]): STOP (ARRET,
 //! UNSUBSCRIBE, …) withdraws every SMS purpose of every lead with that number, and the
 //! withdrawal puts the number (its keyed hash) on the suppression list; OUI or YES confirms
-//! the number's leads that wait for it; anything else is recorded and ignored. Each
+//! the SMS channel of the number's leads that wait for it (the code and the reply prove the
+//! number, never the e-mail address); anything else is recorded and ignored. Each
 //! outcome is an event, so a withdrawal by SMS shows in the proof bundle like any other.
 
 use consent_receipt::{Channel, PhoneE164};
 
 use super::tokens::{code_hash, new_token, phone_hash};
 use super::withdraw::{self, Withdrawn};
-use super::{ATTEMPTS, Link, judge, settle, settled};
+use super::{ATTEMPTS, Link, judge_confirmation, settle, settled};
+use crate::domain::confirmation::awaits;
 use crate::domain::{ConfirmedBy, EventKind, LeadStatus, Phone, TokenPurpose, WithdrawalSource};
 use crate::error::{ApiError, Code};
 use crate::sms::Inbound;
@@ -29,13 +31,13 @@ pub async fn confirm_by_code(state: &AppState, lead_id: &str, code: &str) -> Res
             state.store.wrong_code(lead_id, now).await?;
             return Err(bad_code());
         }
-        let t = match judge(found, TokenPurpose::Code, Some(LeadStatus::PendingConfirmation), false, false, now).link {
+        let t = match judge_confirmation(found, &[TokenPurpose::Code], false, now).link {
             Link::Ok(t) => t,
             Link::Expired => return Err(ApiError::new(Code::TokenExpired, "the code has expired")),
             Link::WrongState(s) => return Err(ApiError::new(Code::WrongState, format!("the lead is {s}"))),
             Link::Unknown | Link::Used => return Err(bad_code()),
         };
-        let consented = super::consented(state, &t.notice_digest, &t.granted);
+        let consented = super::consented(state, &t.notice_digest, &t.granted, Channel::Sms);
         let op = confirm_op(&t.lead_id, Some((hash.clone(), TokenPurpose::Code)), ConfirmedBy::Code, consented)?;
         Ok(settled(state.writer.life(op, now).await?).map(|_| {
             tracing::info!(lead = %t.lead_id, "double opt-in confirmed by SMS code");
@@ -56,8 +58,7 @@ fn confirm_op(
         lead_id: lead_id.to_string(),
         token,
         by,
-        from: LeadStatus::PendingConfirmation,
-        to: LeadStatus::Active,
+        channel: Channel::Sms,
         unsubscribe,
         consented,
     }))
@@ -139,16 +140,15 @@ async fn stop(state: &AppState, leads: Vec<LeadRecord>) -> Result<usize, ApiErro
     Ok(changed)
 }
 
-/// Confirms the leads that wait for their double opt-in; returns how many did.
+/// Confirms the SMS channel of the leads that wait for it; returns how many did.
 async fn confirm_by_reply(state: &AppState, leads: &[LeadRecord]) -> Result<usize, ApiError> {
     let mut confirmed = 0;
-    for lead in leads.iter().filter(|l| l.status == LeadStatus::PendingConfirmation) {
-        let op = confirm_op(
-            &lead.id,
-            None,
-            ConfirmedBy::Reply,
-            super::consented(state, &lead.notice_digest, &lead.granted),
-        )?;
+    let on_sms = |l: &LeadRecord| {
+        super::asks_on(state.notices.by_digest(&l.notice_digest).map(|n| &**n), &l.granted, Channel::Sms)
+    };
+    for lead in leads.iter().filter(|l| awaits(l.status, l.confirmed.as_deref(), Channel::Sms) && on_sms(l)) {
+        let consented = super::consented(state, &lead.notice_digest, &lead.granted, Channel::Sms);
+        let op = confirm_op(&lead.id, None, ConfirmedBy::Reply, consented)?;
         if settled(state.writer.life(op, state.clock.now()).await?).is_some() {
             tracing::info!(lead = %lead.id, "double opt-in confirmed by SMS reply");
             confirmed += 1;

@@ -134,8 +134,10 @@ string_enum! {
 string_enum! {
     /// What a link's token is for.
     TokenPurpose ("token purpose") {
-        /// The double opt-in link.
+        /// The double opt-in link of the mail (it proves the e-mail address).
         Confirm = "confirm",
+        /// The double opt-in short link of the SMS (it proves the phone number).
+        SmsConfirm = "confirm_sms",
         /// The guardian's link.
         Guardian = "guardian",
         /// The unsubscribe link (it keeps working).

@@ -2,6 +2,7 @@
 //! sources as enums (stored and sent as the same strings as before), and identifiers
 //! parsed once at the edge ([`NoticeId`], [`Origin`]), so that nobody checks them again.
 
+pub mod confirmation;
 mod ids;
 mod kinds;
 mod message;

@@ -5,6 +5,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::{Store, StoreError, json_list};
+use crate::domain::confirmation::{self, Confirmed};
 use crate::domain::{Ident, LeadStatus, NoticeId};
 
 /// A lead as stored.
@@ -36,6 +37,8 @@ pub struct LeadRecord {
     pub visitor_key: String,
     /// Keyed hash of the contact (suppression list).
     pub contact_hash: Option<String>,
+    /// The channels whose double opt-in is confirmed.
+    pub confirmed: Confirmed,
 }
 
 /// What the admin list shows of a lead.
@@ -63,6 +66,8 @@ pub struct LeadSummary {
     pub last_contact_at: i64,
     /// When a withdrawn or refused lead's contact data was erased.
     pub contact_erased_at: Option<i64>,
+    /// The channels whose double opt-in is confirmed.
+    pub confirmed: Confirmed,
 }
 
 /// A summary with what only one lead's view and the export carry.
@@ -110,6 +115,8 @@ pub struct PermissionLead {
     pub last_contact_at: i64,
     /// The retention of its notice version (`None`: not recorded).
     pub retention_days: Option<i64>,
+    /// The channels whose double opt-in is confirmed (`None`: none owed).
+    pub confirmed: Confirmed,
 }
 
 enum Bind {
@@ -118,9 +125,9 @@ enum Bind {
 }
 
 const SUMMARY: &str = "id, jti, status, notice_id, notice_version, notice_lang, granted, email, phone, minor, \
-                       created_at, last_contact_at, contact_erased_at";
+                       created_at, last_contact_at, contact_erased_at, confirmed_channels";
 const RECORD: &str = "id, jti, notice_id, notice_digest, receipt, seal, email, status, granted, fields, created_at, \
-                      visitor_key, contact_hash";
+                      visitor_key, contact_hash, confirmed_channels";
 
 /// `WHERE …` and its parameters.
 fn where_clause(f: &LeadFilter, after: Option<&str>) -> (String, Vec<Bind>) {
@@ -166,6 +173,7 @@ fn summary(r: &AnyRow) -> Result<LeadSummary, StoreError> {
         created_at: r.try_get("created_at")?,
         last_contact_at: r.try_get("last_contact_at")?,
         contact_erased_at: r.try_get("contact_erased_at")?,
+        confirmed: confirmed(r)?,
     })
 }
 
@@ -241,7 +249,7 @@ impl Store {
         purpose: &Ident,
     ) -> Result<Vec<PermissionLead>, StoreError> {
         let rows = sqlx::query(
-            "SELECT l.id, l.jti, l.notice_digest, l.created_at, l.last_contact_at, v.retention_days \
+            "SELECT l.id, l.jti, l.notice_digest, l.created_at, l.last_contact_at, v.retention_days, l.confirmed_channels \
              FROM leads l JOIN notice_versions v ON v.digest = l.notice_digest \
              WHERE (l.contact_hash = $1 OR l.phone_hash = $1) AND l.status = $2 AND l.granted LIKE $3 \
              ORDER BY l.created_at DESC",
@@ -260,6 +268,7 @@ impl Store {
                     created_at: r.try_get("created_at")?,
                     last_contact_at: r.try_get("last_contact_at")?,
                     retention_days: r.try_get("retention_days")?,
+                    confirmed: confirmed(r)?,
                 })
             })
             .collect()
@@ -330,7 +339,12 @@ fn record(r: &AnyRow) -> Result<LeadRecord, StoreError> {
         created_at: r.try_get("created_at")?,
         visitor_key: r.try_get("visitor_key")?,
         contact_hash: r.try_get("contact_hash")?,
+        confirmed: confirmed(r)?,
     })
+}
+
+fn confirmed(r: &AnyRow) -> Result<Confirmed, StoreError> {
+    Ok(confirmation::from_column(r.try_get::<Option<String>, _>("confirmed_channels")?.as_deref()))
 }
 
 #[cfg(test)]

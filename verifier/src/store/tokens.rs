@@ -4,6 +4,7 @@ use sqlx::Row;
 
 use super::bulk::Value;
 use super::{Store, StoreError, json_list};
+use crate::domain::confirmation::{self, Confirmed};
 use crate::domain::{LeadStatus, TokenPurpose};
 
 /// A token and the lead it belongs to, for deciding what its link does.
@@ -35,6 +36,8 @@ pub struct TokenLead {
     pub phone: Option<String>,
     /// Guardian e-mail, for a minor.
     pub guardian_email: Option<String>,
+    /// The channels whose double opt-in is confirmed.
+    pub confirmed: Confirmed,
 }
 
 impl TokenLead {
@@ -75,7 +78,7 @@ impl Store {
     pub async fn token_lead(&self, hash: &str) -> Result<Option<TokenLead>, StoreError> {
         let row = sqlx::query(
             "SELECT t.purpose, t.expires_at, t.used_at, l.id, l.jti, l.status, l.notice_id, l.notice_digest, \
-             l.notice_lang, l.granted, l.email, l.phone, l.guardian_email \
+             l.notice_lang, l.granted, l.email, l.phone, l.guardian_email, l.confirmed_channels \
              FROM tokens t JOIN leads l ON l.id = t.lead_id WHERE t.hash = $1",
         )
         .bind(hash)
@@ -96,6 +99,7 @@ impl Store {
             email: r.try_get("email")?,
             phone: r.try_get("phone")?,
             guardian_email: r.try_get("guardian_email")?,
+            confirmed: confirmation::from_column(r.try_get::<Option<String>, _>("confirmed_channels")?.as_deref()),
         }))
     }
 }

@@ -5,6 +5,7 @@
 
 mod admin;
 mod bases;
+mod channels;
 mod cli;
 mod compliance;
 mod connections;

@@ -191,9 +191,11 @@ async fn import(file: &std::path::Path, base: &str, key: &str) -> std::process::
 }
 
 #[tokio::test]
-async fn a_link_that_could_have_come_by_either_channel_lifts_no_objection() {
-    use crate::sms::{MOBILE, link_and_code, sms_to};
-    let app = crate::sms::app().await;
+async fn a_mail_link_lifts_no_objection_of_the_phone_given_beside_it() {
+    use crate::retention::{link_in, mail_to};
+    use crate::sms::{MOBILE, sms_to};
+    let sink = consent_e2e::smtp::SmtpSink::start().await.unwrap();
+    let app = crate::channels::app(&sink).await;
     let k = key(&app).await;
     let email = unique_email();
     let at = app.clock.now().to_string();
@@ -208,14 +210,16 @@ async fn a_link_that_could_have_come_by_either_channel_lifts_no_objection() {
     both.decisions.iter_mut().for_each(|d| d.at = both.iat);
     both.decisions.iter_mut().for_each(|d| d.granted = d.purpose != "partner-sharing");
     let lead = lead_of(app.post_lead(&sign(&both)).await).await;
-    let sms = sms_to(&app, MOBILE).await;
-    let (link, _) = link_and_code(sms["text"].as_str().unwrap());
-    let confirmed = app.client.post(link.replace(AUD, &app.base)).send().await.unwrap();
+    sms_to(&app, MOBILE).await;
+    // The mail's link proves the e-mail address, nothing about the number beside it.
+    let link = link_in(&app, &mail_to(&sink, &email).await, "confirm");
+    let confirmed = app.client.post(link).send().await.unwrap();
     assert_eq!(confirmed.status(), 200);
     assert_eq!(status_of(&app, &lead).await, "active");
     let url = format!("{}/v1/admin/permissions?phone=%2B33612345678&purpose=offers-sms&channel=sms", app.base);
     let answer: serde_json::Value = app.client.get(url).bearer_auth(&k).send().await.unwrap().json().await.unwrap();
     assert_eq!(answer["allowed"], false, "the phone's owner objected and has not consented again: {answer}");
+    assert_eq!(answer["reason"], "objected", "{answer}");
 }
 
 #[tokio::test]

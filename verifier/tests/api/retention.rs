@@ -66,14 +66,14 @@ async fn last_contact(app: &TestApp, lead: &str) -> i64 {
 }
 
 /// The local form of the first `<public url>/<path>/<token>` link in the mail's text.
-fn link_in(app: &TestApp, mail: &ReceivedMail, path: &str) -> String {
+pub fn link_in(app: &TestApp, mail: &ReceivedMail, path: &str) -> String {
     let text = mail.text_part("text/plain").expect("a text part");
     let start = text.find(&format!("{AUD}/{path}/")).unwrap_or_else(|| panic!("no /{path}/ link in:\n{text}"));
     text[start..].split_whitespace().next().unwrap().replace(AUD, &app.base)
 }
 
 /// The one mail to `to` the sink received, once it arrived.
-async fn mail_to(sink: &SmtpSink, to: &str) -> ReceivedMail {
+pub async fn mail_to(sink: &SmtpSink, to: &str) -> ReceivedMail {
     for _ in 0..200 {
         if let Some(m) = sink.messages().into_iter().find(|m| m.to == [to.to_string()]) {
             return m;

@@ -15,7 +15,7 @@ use sha2::Sha256;
 use crate::helpers::*;
 
 pub const MOBILE: &str = "+33612345678";
-const SECRET: &str = "inbound-test-secret";
+pub const SECRET: &str = "inbound-test-secret";
 
 /// A unique French mobile number.
 pub fn unique_mobile() -> String {
@@ -229,7 +229,8 @@ async fn stop_by_sms_withdraws_every_sms_purpose_suppresses_the_number_and_shows
         .await
         .unwrap();
     let report = consent_receipt::verify_bundle(&bundle, None).unwrap();
-    assert_eq!(report.confirmed.map(|c| c.1).as_deref(), Some("link"));
+    let confirmed: Vec<_> = report.confirmed.iter().map(|c| (c.1.as_str(), c.2)).collect();
+    assert_eq!(confirmed, [("link", Some(consent_receipt::Channel::Sms))], "the SMS's link proves the number");
     assert_eq!(report.withdrawals[0].1, ["offers-sms"]);
     assert_eq!(report.withdrawals[0].2, "sms-stop");
 }

@@ -78,6 +78,11 @@ fn summary(l: &LeadSummary) -> serde_json::Value {
         "created_at": rfc3339(l.created_at),
         "last_contact_at": rfc3339(l.last_contact_at),
         "contact_erased_at": l.contact_erased_at.map(rfc3339),
+        // Each channel's double opt-in is its own; null when none is owed.
+        "confirmed_channels": match l.status {
+            LeadStatus::PendingConfirmation => Some(l.confirmed.clone().unwrap_or_default()),
+            _ => l.confirmed.clone(),
+        },
     })
 }
 

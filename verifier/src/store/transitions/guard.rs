@@ -4,6 +4,7 @@
 use sqlx::{AnyConnection, Row};
 
 use super::super::json_list;
+use crate::domain::confirmation::{self, Confirmed};
 use crate::domain::{LeadStatus, TokenPurpose};
 
 /// A lead's state, read inside the transaction.
@@ -13,6 +14,7 @@ pub(super) struct Snapshot {
     pub(super) notice_id: String,
     pub(super) contact_hash: Option<String>,
     pub(super) phone_hash: Option<String>,
+    pub(super) confirmed: Confirmed,
 }
 
 /// What the token must still be.
@@ -25,10 +27,12 @@ pub(super) struct TokenGuard<'a> {
 
 /// The lead, if it exists.
 pub(super) async fn snapshot(conn: &mut AnyConnection, lead_id: &str) -> Result<Option<Snapshot>, sqlx::Error> {
-    let row = sqlx::query("SELECT status, granted, notice_id, contact_hash, phone_hash FROM leads WHERE id = $1")
-        .bind(lead_id)
-        .fetch_optional(&mut *conn)
-        .await?;
+    let row = sqlx::query(
+        "SELECT status, granted, notice_id, contact_hash, phone_hash, confirmed_channels FROM leads WHERE id = $1",
+    )
+    .bind(lead_id)
+    .fetch_optional(&mut *conn)
+    .await?;
     let Some(r) = row else { return Ok(None) };
     let Ok(status) = r.try_get::<String, _>("status")?.parse() else { return Ok(None) };
     Ok(Some(Snapshot {
@@ -37,6 +41,7 @@ pub(super) async fn snapshot(conn: &mut AnyConnection, lead_id: &str) -> Result<
         notice_id: r.try_get("notice_id")?,
         contact_hash: r.try_get("contact_hash")?,
         phone_hash: r.try_get("phone_hash")?,
+        confirmed: confirmation::from_column(r.try_get::<Option<String>, _>("confirmed_channels")?.as_deref()),
     }))
 }
 
@@ -47,6 +52,17 @@ pub(super) async fn check(
     lead_id: &str,
     token: TokenGuard<'_>,
     expect: LeadStatus,
+    now: i64,
+) -> Result<Option<Snapshot>, sqlx::Error> {
+    Ok(check_token(conn, lead_id, token, now).await?.filter(|s| s.status == expect))
+}
+
+/// The lead's state if the token is unused (and unexpired unless allowed) and belongs to
+/// `lead_id`, whatever the lead's status (the caller judges it); `None` otherwise.
+pub(super) async fn check_token(
+    conn: &mut AnyConnection,
+    lead_id: &str,
+    token: TokenGuard<'_>,
     now: i64,
 ) -> Result<Option<Snapshot>, sqlx::Error> {
     let row = sqlx::query("SELECT lead_id, purpose, expires_at, used_at FROM tokens WHERE hash = $1")
@@ -61,7 +77,7 @@ pub(super) async fn check(
     if !fits {
         return Ok(None);
     }
-    Ok(snapshot(conn, lead_id).await?.filter(|s| s.status == expect))
+    snapshot(conn, lead_id).await
 }
 
 /// Sets a lead's status. Any step the person takes through a link is contact: it restarts

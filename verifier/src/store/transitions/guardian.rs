@@ -65,8 +65,7 @@ pub(super) async fn apply(
     let kind = if t.approved { EventKind::GuardianApproved } else { EventKind::GuardianRefused };
     let data = serde_json::json!({"receipt_sha256": t.receipt_sha256, "jti": t.jti, "status": t.next});
     chain.append_for_lead(conn, &t.lead_id, kind, &data, now).await?;
-    if t.next == LeadStatus::Active {
-        super::lift::on_active(conn, chain, &t.lead_id, None, &[], now).await?;
-    }
+    // A parent's approval proves no address of the child's: it lifts no withdrawal
+    // (the double opt-in of each channel does, [`super::lift`]).
     Ok(LifeOutcome::Done { lead_id: t.lead_id.clone(), status: t.next })
 }

@@ -1,28 +1,26 @@
 //! A suppression is lifted only by a newer consent that is complete: when a lead signed
-//! after the withdrawal becomes active (double opt-in confirmed, parent approved), never
-//! when it is merely accepted. Until then the withdrawal stays in force and the
-//! permissions answer stays no.
+//! after the withdrawal has the double opt-in of that address confirmed, never when it is
+//! merely accepted (nor when a parent approves: that proves no address of the child's).
+//! Until then the withdrawal stays in force and the permissions answer stays no.
 
 use sqlx::{AnyConnection, Row};
 
-use super::Chain;
-use crate::domain::{ConfirmedBy, EventKind};
+use consent_receipt::Channel;
 
-/// Lifts, for the contact of `lead_id` that the confirmation proved, the suppressions of
-/// the purposes it grants by consent (`consented`, decided by the caller from the notice:
-/// an objection box left unticked never lifts an objection) that were in force before it
-/// was accepted, and records it in the lead's chain.
-///
-/// Only the address the confirmation came through is proved: a code or a reply proves the
-/// phone, a link proves the one address of a lead that has one. A link on a lead with both
-/// an e-mail address and a phone number may have come by either, so it lifts nothing; nor
-/// does a parent's approval (`by` is `None`). Leaving a withdrawal in force is the safe
-/// side: the permissions answer stays no.
-pub(super) async fn on_active(
+use super::Chain;
+use crate::domain::EventKind;
+
+/// Lifts, for the address of `lead_id` that the confirmation of `channel` proved (the
+/// mail's link the e-mail address; the SMS's link, code or reply the phone number), the
+/// suppressions of the purposes it grants by consent on that channel (`consented`,
+/// decided by the caller from the notice: an objection box left unticked never lifts an
+/// objection) that were in force before it was accepted, and records it in the lead's
+/// chain.
+pub(super) async fn on_confirmed(
     conn: &mut AnyConnection,
     chain: &mut Chain,
     lead_id: &str,
-    by: Option<ConfirmedBy>,
+    channel: Channel,
     consented: &[String],
     now: i64,
 ) -> Result<(), sqlx::Error> {
@@ -37,14 +35,12 @@ pub(super) async fn on_active(
     let accepted_at: i64 = row.try_get("created_at")?;
     let email: Option<String> = row.try_get("contact_hash")?;
     let phone: Option<String> = row.try_get("phone_hash")?;
-    let hashes = match (by, email, phone) {
-        (Some(ConfirmedBy::Code | ConfirmedBy::Reply), _, phone) => [None, phone],
-        (Some(ConfirmedBy::Link), Some(email), None) => [Some(email), None],
-        (Some(ConfirmedBy::Link), None, Some(phone)) => [None, Some(phone)],
-        _ => [None, None],
+    let proved = match channel {
+        Channel::Email => email,
+        Channel::Sms => phone,
     };
     let mut lifted: Vec<&str> = Vec::new();
-    for hash in hashes.iter().flatten() {
+    if let Some(hash) = &proved {
         for purpose in granted.iter().filter(|p| consented.contains(p)) {
             // A withdrawal made after this lead was accepted is newer than its consent: it stays.
             let done = sqlx::query(

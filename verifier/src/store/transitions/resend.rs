@@ -4,7 +4,8 @@ use sqlx::AnyConnection;
 
 use super::guard::{self, TokenGuard};
 use super::{Chain, LifeOutcome};
-use crate::domain::{EventKind, LeadStatus, OutgoingMail, TokenPurpose};
+use crate::domain::confirmation::{awaits, proved_by};
+use crate::domain::{EventKind, OutgoingMail, TokenPurpose};
 use crate::store::{NewToken, outbox, tokens};
 
 /// Replace a confirmation link with a new message.
@@ -14,8 +15,8 @@ pub struct ResendConfirmation {
     pub lead_id: String,
     /// Hash of the old confirmation token (it dies: one live link at a time).
     pub token_hash: String,
-    /// The status the lead must still have.
-    pub expect: LeadStatus,
+    /// What the old token was: the mail's link or the SMS's (the channel still waiting).
+    pub purpose: TokenPurpose,
     /// The new tokens (confirm, unsubscribe).
     pub tokens: Vec<NewToken>,
     /// The new message.
@@ -28,8 +29,10 @@ pub(super) async fn apply(
     t: &ResendConfirmation,
     now: i64,
 ) -> Result<LifeOutcome, sqlx::Error> {
-    let token = TokenGuard { hash: &t.token_hash, purpose: TokenPurpose::Confirm, expired_ok: true };
-    let Some(lead) = guard::check(conn, &t.lead_id, token, t.expect, now).await? else {
+    let token = TokenGuard { hash: &t.token_hash, purpose: t.purpose, expired_ok: true };
+    let waiting =
+        |s: &guard::Snapshot| proved_by(t.purpose).is_some_and(|c| awaits(s.status, s.confirmed.as_deref(), c));
+    let Some(lead) = guard::check_token(conn, &t.lead_id, token, now).await?.filter(waiting) else {
         return Ok(LifeOutcome::Stale);
     };
     tokens::use_token(conn, &t.token_hash, now).await?;
