@@ -50,6 +50,7 @@ pub mod jws;
 pub mod notice;
 pub mod proof;
 pub mod receipt;
+pub mod recipient;
 pub mod seal;
 pub mod withdrawal;
 

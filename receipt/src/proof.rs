@@ -135,6 +135,9 @@ pub struct ProofReport {
     pub granted: Vec<(String, String)>,
     /// Refused purposes at consent.
     pub refused: Vec<(String, String)>,
+    /// The recipients the notice names for each granted purpose (for
+    /// [`ProofReport::granted_to`], the one-to-one check of a partner).
+    pub recipients: Vec<(String, Vec<String>)>,
     /// When the receipt was signed, and on which page.
     pub signed: (i64, String),
     /// A minor's consent, with the parent's agreement time if given.
@@ -274,6 +277,10 @@ pub fn verify_bundle(b: &ProofBundle, jwks: Option<&Jwks>) -> Result<ProofReport
         notice: (b.notice.id.clone(), b.notice.version, b.notice.lang.clone(), b.notice.title.clone()),
         granted: c.decisions.iter().filter(|d| d.granted).map(|d| (d.purpose.clone(), label(&d.purpose))).collect(),
         refused: c.decisions.iter().filter(|d| !d.granted).map(|d| (d.purpose.clone(), label(&d.purpose))).collect(),
+        recipients: c
+            .granted()
+            .map(|id| (id.to_string(), b.notice.purpose(id).map_or_else(Vec::new, |p| p.recipients.clone())))
+            .collect(),
         signed: (c.iat, c.evidence.page.clone()),
         minor: c.age.minor.then_some(parent_ok),
         confirmed,

@@ -74,6 +74,12 @@ enum Command {
         /// The verifier URL the receipt must name as its audience
         #[arg(long)]
         aud: Option<String>,
+        /// For a partner about to use the lead: does a purpose this consent grants name
+        /// this recipient (its legal name as the notice gives it)? Exit 0 yes, 3 no. A
+        /// receipt needs --notice; a proof bundle carries its notice and also answers no
+        /// once the purpose was withdrawn
+        #[arg(long, value_name = "NAME")]
+        recipient: Option<String>,
     },
     /// Check notice files
     #[command(subcommand)]
@@ -192,8 +198,9 @@ pub fn main() -> ExitCode {
                 Err(e) => run_or_report(Err(e)),
             }
         }
-        Command::Verify { file, seal, jwks, notice, aud } => {
-            verify(&file, seal.as_deref(), jwks.as_deref(), notice.as_deref(), aud.as_deref())
+        Command::Verify { file, seal, jwks, notice, aud, recipient } => {
+            let recipient = recipient.as_deref();
+            verify(&file, seal.as_deref(), jwks.as_deref(), notice.as_deref(), aud.as_deref(), recipient)
         }
     }
 }

@@ -51,6 +51,7 @@ pub(crate) fn verify(
     jwks: Option<&str>,
     notice: Option<&Path>,
     aud: Option<&str>,
+    recipient: Option<&str>,
 ) -> ExitCode {
     let loaded = (|| -> anyhow::Result<_> {
         let input = read_input(file)?;
@@ -78,7 +79,7 @@ pub(crate) fn verify(
     };
     let input = input.trim();
     if let Ok(bundle) = serde_json::from_str::<consent_receipt::ProofBundle>(input) {
-        return verify_proof(&bundle, jwks.as_ref());
+        return verify_proof(&bundle, jwks.as_ref(), recipient);
     }
     if input.contains("\"consent-proof/v1\"") {
         eprintln!("error: the bundle does not have the consent-proof/v1 shape");
@@ -112,6 +113,11 @@ pub(crate) fn verify(
         Some(t) => Some(t.to_string()),
         None => seal,
     };
+    if recipient.is_some() && (receipt.is_none() || notice.is_none()) {
+        eprintln!("error: --recipient needs a receipt and its --notice, or a proof bundle (which carries both)");
+        return ExitCode::from(2);
+    }
+    let mut named = None;
     if let Some(receipt) = &receipt {
         let verified = match VerifiedReceipt::verify(receipt) {
             Ok(v) => v,
@@ -161,6 +167,12 @@ pub(crate) fn verify(
         } else {
             println!("  (give --notice to check the decisions against the notice text)");
         }
+        if let (Some(r), Some(n)) = (recipient, &notice) {
+            match verified.granted_to(n, r) {
+                Ok(purposes) => named = Some((r, purposes)),
+                Err(e) => return fail(&e),
+            }
+        }
     }
     if let Some(seal) = &seal {
         let Some(jwks) = &jwks else {
@@ -189,10 +201,27 @@ pub(crate) fn verify(
         eprintln!("error: the JSON holds neither \"receipt\" nor \"seal\"");
         return ExitCode::from(2);
     }
-    ExitCode::SUCCESS
+    match named {
+        Some((r, purposes)) => {
+            let yes = " (a receipt alone does not show a later withdrawal: check its proof bundle)";
+            recipient_answer(r, &purposes, yes, "")
+        }
+        None => ExitCode::SUCCESS,
+    }
 }
 
-fn verify_proof(bundle: &consent_receipt::ProofBundle, jwks: Option<&Jwks>) -> ExitCode {
+/// The one-to-one answer: exit 0 when a granted purpose names the recipient, 3 when none does.
+fn recipient_answer(recipient: &str, purposes: &[String], yes: &str, no: &str) -> ExitCode {
+    if purposes.is_empty() {
+        println!("RECIPIENT \"{recipient}\": NOT named by any purpose this consent grants{no}");
+        ExitCode::from(3)
+    } else {
+        println!("RECIPIENT \"{recipient}\": named by the granted purpose {}{yes}", purposes.join(", "));
+        ExitCode::SUCCESS
+    }
+}
+
+fn verify_proof(bundle: &consent_receipt::ProofBundle, jwks: Option<&Jwks>, recipient: Option<&str>) -> ExitCode {
     let report = match consent_receipt::verify_bundle(bundle, jwks) {
         Ok(r) => r,
         Err(e) => return fail(&e),
@@ -258,7 +287,10 @@ fn verify_proof(bundle: &consent_receipt::ProofBundle, jwks: Option<&Jwks>) -> E
     if jwks.is_none() {
         println!("  (checked against the key set inside the bundle; give --jwks <url> to check who signed)");
     }
-    ExitCode::SUCCESS
+    match recipient {
+        Some(r) => recipient_answer(r, &report.granted_to(r), ", not withdrawn at export", " now (see above)"),
+        None => ExitCode::SUCCESS,
+    }
 }
 
 fn confirmed_by(by: &str) -> &str {

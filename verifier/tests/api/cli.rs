@@ -277,3 +277,62 @@ fn admin_keys_made_on_the_command_line_open_and_close_the_admin_api() {
     assert_eq!(code, Some(2), "revoking twice is an error: {err}");
     assert!(err.contains("no live key"), "{err}");
 }
+
+/// `consent-verifier verify <file> --recipient <name>` with extra arguments: exit code and output.
+fn recipient_check(file: &std::path::Path, name: &str, extra: &[&std::ffi::OsStr]) -> (Option<i32>, String) {
+    let out = bin().arg("verify").arg(file).args(extra).arg("--recipient").arg(name).output().unwrap();
+    (out.status.code(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
+#[tokio::test]
+async fn verify_recipient_says_yes_to_the_partner_a_consent_names_and_no_once_refused_or_withdrawn() {
+    const PARTNER: &str = "Éditions Papillon SARL";
+    let app = spawn_app().await;
+    let s = app.session().await;
+    let dir = tempfile::tempdir().unwrap();
+    let key = consent_e2e::random_key();
+    let mut shared = s.claims(&unique_email());
+    shared.decisions.iter_mut().for_each(|d| d.granted = d.purpose != "offers-sms");
+    let kept = s.claims(&unique_email()); // the newsletter only: partner sharing refused
+    let mut withdrawn = shared.clone();
+    withdrawn.jti = consent_e2e::random_jti();
+    withdrawn.contact.email = Some(unique_email());
+    let mut files = Vec::new();
+    for (name, claims) in [("shared", &shared), ("kept", &kept), ("withdrawn", &withdrawn)] {
+        let receipt = claims.sign(&key);
+        let body: serde_json::Value = app.post_lead(&receipt).await.json().await.unwrap();
+        let lead = body["lead_id"].as_str().unwrap().to_string();
+        if name == "withdrawn" {
+            assert_eq!(app.withdraw(&claims.jti, &key).await.status(), 200);
+        }
+        let bundle = dir.path().join(format!("{name}.json"));
+        std::fs::write(&bundle, serde_json::to_string(&crate::proofs::bundle_of(&app, &lead).await).unwrap()).unwrap();
+        files.push((bundle, receipt));
+    }
+
+    let (code, out) = recipient_check(&files[0].0, PARTNER, &[]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("named by the granted purpose partner-sharing"), "{out}");
+    assert_eq!(recipient_check(&files[0].0, "  éditions papillon sarl ", &[]).0, Some(0), "case and spacing aside");
+    let (code, out) = recipient_check(&files[0].0, "Papillon", &[]);
+    assert_eq!(code, Some(3), "a part of the name is not the partner: {out}");
+    let (code, out) = recipient_check(&files[1].0, PARTNER, &[]);
+    assert_eq!(code, Some(3), "partner sharing refused: {out}");
+    assert!(out.contains("NOT named"), "{out}");
+    let (code, out) = recipient_check(&files[2].0, PARTNER, &[]);
+    assert_eq!(code, Some(3), "granted, then withdrawn: {out}");
+
+    // A receipt alone answers against the notice it names.
+    let notice = dir.path().join("notice.json");
+    let url = format!("{}/v1/notices/newsletter?lang=en", app.base);
+    let text = app.client.get(url).header("Origin", SHOP).send().await.unwrap().text().await.unwrap();
+    std::fs::write(&notice, text).unwrap();
+    let receipt = dir.path().join("receipt.jws");
+    std::fs::write(&receipt, &files[0].1).unwrap();
+    let with_notice = [std::ffi::OsStr::new("--notice"), notice.as_os_str()];
+    assert_eq!(recipient_check(&receipt, PARTNER, &with_notice).0, Some(0));
+    std::fs::write(&receipt, &files[1].1).unwrap();
+    assert_eq!(recipient_check(&receipt, PARTNER, &with_notice).0, Some(3));
+    let (code, out) = recipient_check(&receipt, PARTNER, &[]);
+    assert_eq!(code, Some(2), "without the notice the question cannot be answered: {out}");
+}
