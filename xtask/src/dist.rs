@@ -214,6 +214,7 @@ pub fn dist() -> Result<Built> {
         "    embed: <script src=\".../widget/widget.js\" integrity=\"{}\" crossorigin=\"anonymous\" async></script>",
         sri(script.as_bytes())
     );
+    crate::verify_page::build(gzip_len)?;
     Ok(Built { total_gzip, fallback_gzip })
 }
 

@@ -4,7 +4,8 @@
 //! - `test`  runs every check CI runs: formatting, lints, the wasm32 builds, every test
 //!   (unit, API, real SMTP, headless Chromium).
 //! - `dist`  builds the widget and its fallback signer into `www/widget/`, checks what they
-//!   hold, and prints each part's size and SRI hash.
+//!   hold, and prints each part's size and SRI hash; and the proof checker of
+//!   `/verify.html` into `www/verify/`.
 //! - `bench` prints the performance figures.
 //!
 //! Each installs what it needs that is missing, and says what it is doing.
@@ -19,6 +20,7 @@ mod dist;
 mod panics;
 mod test;
 mod tools;
+mod verify_page;
 mod wasm;
 
 const USAGE: &str = "\
@@ -29,7 +31,8 @@ commands:
   test                 formatting, lints, wasm32 builds and every test, browser included (what CI runs);
                        also on PostgreSQL when CONSENT_TEST_POSTGRES_URL is set
   dist                 build the widget and its fallback signer (no_std, wasm-opt) into www/widget/;
-                       fail on core::fmt in them; print each part's size and SRI
+                       fail on core::fmt in them; print each part's size and SRI; build the
+                       proof checker of /verify.html into www/verify/
   bench                crypto ceiling, end-to-end leads/s, latency, memory, widget size and timings
 ";
 

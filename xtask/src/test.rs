@@ -91,11 +91,17 @@ fn run_all(phases: &mut Phases) -> Result {
     run(cargo_with(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
 
     phases.start("lint (wasm32)");
-    say("Linting the widget and the protocol crate for WebAssembly (the protocol crate must stay wasm-clean)");
+    say(
+        "Linting the widget, the protocol crate and the proof checker for WebAssembly (the protocol crate must stay wasm-clean)",
+    );
     // The last selection is the widget as shipped: no_std, its panic handler, and the fallback signer.
     let shipped: &[&str] =
         &["-p", "consent-widget", "-p", "consent-widget-sign", "--lib", "--features", "consent-widget/dist"];
-    for selection in [&["-p", "consent-widget", "--all-targets"][..], &["-p", "consent-receipt", "--lib"], shipped] {
+    for selection in [
+        &["-p", "consent-widget", "--all-targets"][..],
+        &["-p", "consent-receipt", "-p", "consent-receipt-wasm", "--lib"],
+        shipped,
+    ] {
         let mut c = cargo_with(&["clippy", "--target", "wasm32-unknown-unknown"]);
         c.args(selection).args(["--", "-D", "warnings"]);
         run(c)?;

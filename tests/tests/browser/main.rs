@@ -12,3 +12,4 @@ mod lifecycle;
 mod signing;
 mod sms;
 mod support;
+mod verify;

@@ -207,3 +207,28 @@ async fn the_audit_of_a_chain_that_grows_while_it_runs_finds_it_intact() {
     let ((), audits) = tokio::join!(writer, auditor);
     assert_eq!(audits, 60);
 }
+
+#[tokio::test]
+async fn the_page_checker_gives_the_same_account_as_the_library_and_names_what_fails() {
+    let app = spawn_app().await;
+    let (lead, b) = lead_with_history(&app).await;
+    let text = serde_json::to_string(&b).unwrap();
+    let jwks = app.get("/.well-known/jwks.json").await.text().await.unwrap();
+
+    let page: serde_json::Value = serde_json::from_str(&consent_receipt_wasm::check(&text, "", &jwks)).unwrap();
+    let report = verify_bundle(&b, Some(&serde_json::from_str(&jwks).unwrap())).unwrap();
+
+    assert_eq!((page["ok"].as_bool(), page["kind"].as_str()), (Some(true), Some("bundle")), "{page}");
+    assert_eq!(page["lead_id"], lead);
+    assert_eq!(page["granted"][0]["id"], report.granted[0].0);
+    assert_eq!(page["withdrawals"][0]["source"], report.withdrawals[0].2);
+    assert_eq!(page["history"].as_array().unwrap().len(), report.history.len());
+    assert_eq!(page["keys_from_bundle"], false);
+
+    let mut altered = b.clone();
+    altered.notice.purposes[0].text.push_str(" (and more)");
+    let page: serde_json::Value =
+        serde_json::from_str(&consent_receipt_wasm::check(&serde_json::to_string(&altered).unwrap(), "", "")).unwrap();
+    assert_eq!((page["ok"].as_bool(), page["code"].as_str()), (Some(false), Some("bad-proof")), "{page}");
+    assert!(page["message"].as_str().unwrap().contains("notice text"), "{page}");
+}
