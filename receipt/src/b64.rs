@@ -105,17 +105,68 @@ pub fn decode_array<const N: usize>(input: &str) -> Option<[u8; N]> {
     decode(input).ok()?.try_into().ok()
 }
 
+/// Encodes bytes as standard base64 with padding (RFC 4648 §4), the form C2SP signed
+/// notes and checkpoints use.
+pub fn encode_std(input: &[u8]) -> String {
+    let mut out: String = encode(input)
+        .chars()
+        .map(|c| match c {
+            '-' => '+',
+            '_' => '/',
+            c => c,
+        })
+        .collect();
+    while out.len() % 4 != 0 {
+        out.push('=');
+    }
+    out
+}
+
+/// Decodes standard padded base64, as strictly as [`decode`]: the padding an encoder
+/// writes, no URL-safe characters, no stray trailing bits.
+pub fn decode_std(input: &str) -> Result<Vec<u8>, DecodeError> {
+    if input.len() % 4 != 0 {
+        return Err(DecodeError::InvalidLength);
+    }
+    let body = input.trim_end_matches('=');
+    if input.len() - body.len() > 2 {
+        return Err(DecodeError::InvalidByte(body.len()));
+    }
+    if let Some(at) = body.find(['-', '_', '=']) {
+        return Err(DecodeError::InvalidByte(at));
+    }
+    let url: String = body
+        .chars()
+        .map(|c| match c {
+            '+' => '-',
+            '/' => '_',
+            c => c,
+        })
+        .collect();
+    decode(&url)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use base64::Engine as _;
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
     use proptest::prelude::*;
 
     proptest! {
         #[test]
         fn encoding_matches_the_base64_crate(data in proptest::collection::vec(any::<u8>(), 0..200)) {
             prop_assert_eq!(encode(&data), URL_SAFE_NO_PAD.encode(&data));
+        }
+
+        #[test]
+        fn standard_encoding_matches_the_base64_crate(data in proptest::collection::vec(any::<u8>(), 0..200)) {
+            prop_assert_eq!(encode_std(&data), STANDARD.encode(&data));
+        }
+
+        #[test]
+        fn standard_decoding_accepts_exactly_what_the_base64_crate_accepts(s in "[A-Za-z0-9_=+/-]{0,12}") {
+            prop_assert_eq!(decode_std(&s).ok(), STANDARD.decode(&s).ok());
         }
 
         #[test]

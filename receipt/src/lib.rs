@@ -52,6 +52,7 @@ pub mod proof;
 pub mod receipt;
 pub mod recipient;
 pub mod seal;
+pub mod tlog;
 pub mod withdrawal;
 
 pub use contact::{Email, PhoneE164};
