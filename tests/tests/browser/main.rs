@@ -8,6 +8,7 @@ mod a11y;
 mod bases;
 mod errors;
 mod flows;
+mod layout;
 mod lifecycle;
 mod signing;
 mod sms;
