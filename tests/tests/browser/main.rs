@@ -12,4 +12,5 @@ mod layout;
 mod lifecycle;
 mod signing;
 mod sms;
+mod spa;
 mod support;
