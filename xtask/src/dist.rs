@@ -33,8 +33,9 @@ fn gzip_len(bytes: &[u8]) -> Result<usize> {
 /// fallback module and core::fmt left the wasm (measured: 60 214 bytes); 61 -> 62 KB for
 /// the objection box, order reference and job function of rules 20-22 (61 568 bytes);
 /// 62 -> 61 KB with the borrowed JWS header (60 781 bytes); 61 -> 60 KB on main with all
-/// of it merged (59 581 bytes).
-pub const BUDGET_GZIP: usize = 60 * 1024;
+/// of it merged (59 581 bytes); 60 -> 59 KB with the compact layout and the loader that finds
+/// containers itself (59 315 bytes: the wasm lost its page scan, the loader grew by 500).
+pub const BUDGET_GZIP: usize = 59 * 1024;
 /// The size the widget aims for.
 pub const TARGET_GZIP: usize = 35 * 1024;
 
