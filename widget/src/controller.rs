@@ -302,7 +302,7 @@ pub async fn refresh(weak: &Weak<Widget>) -> Result<(), ApiError> {
     }) else {
         return Ok(());
     };
-    let fresh = crate::api::notice(&verifier, &notice, Some(&lang), &dom::page_origin()).await?;
+    let fresh = crate::api::notice(&verifier, &notice, Some(&lang), &dom::page_origin(), None).await?;
     if fresh.digest != digest {
         return Err(ApiError { code: "notice-changed".into(), status: 0, detail: "the notice changed".into() });
     }

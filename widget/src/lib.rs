@@ -77,8 +77,9 @@ use sign::Signer;
 
 #[derive(Debug)]
 enum Slot {
-    /// The notice is on its way; the container shows the loading line.
-    Loading(Element),
+    /// The notice is on its way (the controller aborts its request); the container shows
+    /// the loading line.
+    Loading(Element, Option<web_sys::AbortController>),
     Ready(Rc<Widget>),
 }
 
@@ -111,11 +112,14 @@ pub fn boot(script_src: &str, ed25519: js_sys::Function) -> Api {
 fn start(reg: &Rc<Registry>, id: String, container: Element, opts: Options) {
     let msg = i18n::messages(opts.lang.as_deref().unwrap_or("en"));
     container.set_inner_html(&view::loading(msg));
-    reg.widgets.borrow_mut().push((id.clone(), Slot::Loading(container.clone())));
+    let abort = web_sys::AbortController::new().ok();
+    let signal = abort.as_ref().map(|a| a.signal());
+    reg.widgets.borrow_mut().push((id.clone(), Slot::Loading(container.clone(), abort)));
     let task_id = id;
     let reg = reg.clone();
     wasm_bindgen_futures::spawn_local(async move {
-        let answer = api::notice(&opts.verifier, &opts.notice, opts.lang.as_deref(), &page_origin()).await;
+        let origin = page_origin();
+        let answer = api::notice(&opts.verifier, &opts.notice, opts.lang.as_deref(), &origin, signal.as_ref()).await;
         // remove() may have been called while the notice was on its way: nothing to do.
         if !reg.widgets.borrow().iter().any(|(k, _)| *k == task_id) {
             return;
@@ -181,7 +185,7 @@ impl Api {
     }
 
     /// `ConsentWidget.remove(id)`: removes the widget and its listeners; while its notice
-    /// loads, the loading line (and the notice, when it comes, is dropped).
+    /// loads, aborts the request and clears the loading line.
     pub fn remove(&self, id: &str) {
         let removed = {
             let mut w = self.0.widgets.borrow_mut();
@@ -189,7 +193,12 @@ impl Api {
         };
         match removed {
             Some(Slot::Ready(w)) => w.unmount(),
-            Some(Slot::Loading(container)) => container.set_inner_html(""),
+            Some(Slot::Loading(container, abort)) => {
+                if let Some(a) = abort {
+                    a.abort();
+                }
+                container.set_inner_html("");
+            }
             None => {}
         }
     }

@@ -30,14 +30,15 @@ async fn a_container_added_after_load_renders_by_itself_and_one_taken_out_is_rem
     site.close().await;
 }
 
-/// Holds the widget's wasm, and notices while `__holdNotices` is set, until the test lets
-/// them through; counts `consent:ready` per widget id.
+/// Holds the widget's wasm, and the notices' requests while `__holdNotices` is set, until
+/// the test lets them through; records `consent:ready` per widget id.
 const GATES: &str = r#"(() => {
   const real = window.fetch.bind(window);
   let letWasm;
   const wasm = new Promise(r => { letWasm = r; });
   window.__letWasm = letWasm;
   window.__held = [];
+  window.__heldRequests = [];
   window.__holdNotices = false;
   window.__readies = [];
   document.addEventListener("consent:ready", e => window.__readies.push(e.detail.id));
@@ -45,6 +46,7 @@ const GATES: &str = r#"(() => {
     const url = String((input && input.url) || input);
     if (url.includes("widget_bg.wasm")) { return wasm.then(() => real(input, init)); }
     if (window.__holdNotices && url.includes("/v1/notices/")) {
+      window.__heldRequests.push(input);
       return new Promise(r => window.__held.push(r)).then(() => real(input, init));
     }
     return real(input, init);
@@ -87,7 +89,9 @@ async fn calls_before_the_wasm_runs_are_queued_and_render_remove_render_in_one_t
              return ConsentWidget.render(s, {notice: 'newsletter'})")
         .await;
     site.browser.wait_until("__held.length == 1", WAIT).await.unwrap();
-    site.js(&format!("ConsentWidget.remove({cancelled}); __held.forEach(r => r())")).await;
+    site.js(&format!("ConsentWidget.remove({cancelled})")).await;
+    assert_eq!(site.js("return __heldRequests[0].signal.aborted").await, true, "the notice's request is aborted");
+    site.js("__held.forEach(r => r())").await;
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     assert_eq!(site.js("return __readies.includes('cw-6')").await, false, "the cancelled load never got ready");
     assert_eq!(site.js("return document.getElementById('spa').innerHTML").await, "", "nor left anything behind");
