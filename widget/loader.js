@@ -88,7 +88,7 @@
     }
     return id;
   };
-  // Removing while the notice loads cancels it; the same element may be rendered again at once.
+  // Removing while the notice loads aborts its request; the element may be rendered again at once.
   api.remove = function (id) {
     var el = els[id];
     if (el && el.getAttribute(ATTR) == id) { el.removeAttribute(ATTR); }

@@ -43,7 +43,7 @@ export interface ConsentWidgetApi {
   getReceipt(id: string): string | null;
   /** Unticks every box, forgets the answers, fetches a fresh nonce. */
   reset(id: string): void;
-  /** Removes the widget and its listeners (while its notice loads, the load is dropped); the element may be
+  /** Removes the widget and its listeners (while its notice loads, its request is aborted); the element may be
    *  rendered again at once. A container taken out of the document is removed by itself. */
   remove(id: string): void;
 }
