@@ -148,3 +148,20 @@ pub fn build() -> anyhow::Result<SpaBuild> {
     timings.push(("vite build", t.elapsed()));
     Ok(SpaBuild { dist: app.join("dist"), timings })
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_guides_typescript_snippets_are_read_unescaped_each_as_a_module() {
+        let html = r#"<pre><code data-ts>a &lt; b &amp;&amp; c</code></pre><code>x</code>
+            <pre><code data-ts="tsx">return &lt;div /&gt;;</code></pre>"#;
+        let found = super::guide_snippets(html);
+        assert_eq!(
+            found,
+            [
+                ("guide-1.ts".to_string(), "a < b && c\nexport {};\n".to_string()),
+                ("guide-2.tsx".to_string(), "return <div />;\nexport {};\n".to_string()),
+            ]
+        );
+    }
+}

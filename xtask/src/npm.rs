@@ -98,3 +98,19 @@ pub fn write(script: &str, wasm: &[u8], sign: &[u8], types: &[u8]) -> Result<Pat
 fn write_file(path: &Path, bytes: &[u8]) -> Result {
     std::fs::write(path, bytes).map_err(|e| format!("writing {}: {e}", path.display()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_module_finds_its_wasm_next_to_itself_and_exports_the_api() {
+        let loader = std::fs::read_to_string(root().join("widget/loader.js")).unwrap();
+        let js = module(&loader).unwrap();
+        assert_eq!(js.matches("new URL(\"./widget_bg.wasm\", import.meta.url)").count(), 1);
+        assert_eq!(js.matches("new URL(\"./sign_bg.wasm\", import.meta.url)").count(), 1);
+        assert!(!js.contains("document.currentScript.src") && js.contains("var src = import.meta.url;"));
+        assert!(js.ends_with("export { ConsentWidget };\nexport default ConsentWidget;\n"));
+        assert!(module("no such lines").is_err(), "a loader without the lines is refused");
+    }
+}
