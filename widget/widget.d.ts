@@ -28,19 +28,23 @@ export interface ConsentWidgetOptions {
 }
 
 export interface ConsentWidgetApi {
-  /** Resolves once the WebAssembly module runs; the methods below exist from then on. */
+  /** Resolves once the WebAssembly module runs. The methods below work from the first line of
+   *  widget.js on: what is called before is queued and done then. */
   ready: Promise<ConsentWidgetApi>;
   /** performance.now() when widget.js started. */
   startedAt: number;
   /** Who signs receipts, once detected: the browser's WebCrypto Ed25519, or the fallback module sign_bg.wasm. */
   signer?: "webcrypto" | "fallback";
-  /** Renders a widget into an element (or the first match of a selector); returns its id. */
+  /** Renders a widget into an element (or the first match of a selector) and returns its id at once,
+   *  even before `ready`; an element already rendered keeps its id. Containers with
+   *  `class="consent-widget" data-notice` render by themselves, also when added later. */
   render(element: Element | string, options?: ConsentWidgetOptions): string;
-  /** The last receipt (compact JWS) the widget signed, or null. */
+  /** The last receipt (compact JWS) the widget signed; null before that, before `ready`, or for an unknown id. */
   getReceipt(id: string): string | null;
   /** Unticks every box, forgets the answers, fetches a fresh nonce. */
   reset(id: string): void;
-  /** Removes the widget and its listeners. */
+  /** Removes the widget and its listeners (while its notice loads, its request is aborted); the element may be
+   *  rendered again at once. A container taken out of the document is removed by itself. */
   remove(id: string): void;
 }
 
@@ -48,15 +52,23 @@ export interface ConsentReadyDetail { id: string; notice: string; version: numbe
 export interface ConsentChangeDetail { id: string; purpose?: string; granted?: boolean; trusted?: boolean; minor?: boolean; }
 export interface ConsentSignedDetail { id: string; receipt: string; }
 export interface ConsentAcceptedDetail { id: string; lead_id: string; status: "pending_confirmation" | "awaiting_guardian" | "active" | "refused"; seal: string; receipt: string; }
+export interface ConsentConfirmedDetail { id: string; lead_id: string; status: string; }
 export interface ConsentErrorDetail { id: string; code: string; message: string; }
 
+/** The widget's events: dispatched on the container, they bubble to the form, the document and the window. */
+export interface ConsentEventMap {
+  "consent:ready": CustomEvent<ConsentReadyDetail>;
+  "consent:change": CustomEvent<ConsentChangeDetail>;
+  "consent:signed": CustomEvent<ConsentSignedDetail>;
+  "consent:accepted": CustomEvent<ConsentAcceptedDetail>;
+  "consent:confirmed": CustomEvent<ConsentConfirmedDetail>;
+  "consent:error": CustomEvent<ConsentErrorDetail>;
+}
+
 declare global {
+  var ConsentWidget: ConsentWidgetApi;
   interface Window { ConsentWidget: ConsentWidgetApi; }
-  interface HTMLElementEventMap {
-    "consent:ready": CustomEvent<ConsentReadyDetail>;
-    "consent:change": CustomEvent<ConsentChangeDetail>;
-    "consent:signed": CustomEvent<ConsentSignedDetail>;
-    "consent:accepted": CustomEvent<ConsentAcceptedDetail>;
-    "consent:error": CustomEvent<ConsentErrorDetail>;
-  }
+  interface ElementEventMap extends ConsentEventMap {}
+  interface DocumentEventMap extends ConsentEventMap {}
+  interface WindowEventMap extends ConsentEventMap {}
 }

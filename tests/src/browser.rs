@@ -121,6 +121,17 @@ impl Browser {
         Ok(())
     }
 
+    /// Emulates a CSS media feature for the pages of this session (DevTools'
+    /// `Emulation.setEmulatedMedia`): `("prefers-color-scheme", "dark")`, for instance.
+    pub async fn emulate_media(&self, feature: &str, value: &str) -> anyhow::Result<()> {
+        let params = serde_json::json!({ "features": [{ "name": feature, "value": value }] });
+        self.client
+            .issue_cmd(Cdp { cmd: "Emulation.setEmulatedMedia", params })
+            .await
+            .with_context(|| format!("emulating {feature}: {value}"))?;
+        Ok(())
+    }
+
     /// Polls `condition` (a JS expression) until it is truthy.
     pub async fn wait_until(&self, condition: &str, timeout: Duration) -> anyhow::Result<()> {
         let deadline = Instant::now() + timeout;

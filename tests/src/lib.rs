@@ -8,6 +8,8 @@ pub mod fixtures;
 pub mod process;
 pub mod smsc;
 pub mod smtp;
+pub mod spa;
+pub mod static_site;
 
 use anyhow::Context;
 use consent_receipt::{Age, Claims, Contact, Decision, Evidence, Notice, NoticeRef, SigningKey, b64};

@@ -5,7 +5,7 @@ use js_sys::{Array, Reflect};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Request, RequestCredentials, RequestInit, RequestMode, Response};
+use web_sys::{AbortSignal, Request, RequestCredentials, RequestInit, RequestMode, Response};
 
 use crate::dom::window;
 use crate::prelude::*;
@@ -178,8 +178,9 @@ impl ApiError {
     }
 }
 
-async fn fetch_json(url: &str, body: Option<&str>) -> Result<(u16, JsValue), ApiError> {
+async fn fetch_json(url: &str, body: Option<&str>, signal: Option<&AbortSignal>) -> Result<(u16, JsValue), ApiError> {
     let init = RequestInit::new();
+    init.set_signal(signal);
     init.set_mode(RequestMode::Cors);
     // Consent must not ride on, or create, any cookie.
     init.set_credentials(RequestCredentials::Omit);
@@ -212,14 +213,20 @@ fn problem(status: u16, json: &JsValue) -> ApiError {
     }
 }
 
-/// The notice, its digest and a fresh nonce for this page's origin.
-pub async fn notice(verifier: &str, id: &str, lang: Option<&str>, origin: &str) -> Result<NoticeAnswer, ApiError> {
+/// The notice, its digest and a fresh nonce for this page's origin; `signal` aborts it.
+pub async fn notice(
+    verifier: &str,
+    id: &str,
+    lang: Option<&str>,
+    origin: &str,
+    signal: Option<&AbortSignal>,
+) -> Result<NoticeAnswer, ApiError> {
     let mut url = [verifier, "/v1/notices/", &encode(id), "?origin=", &encode(origin)].concat();
     if let Some(lang) = lang {
         url.push_str("&lang=");
         url.push_str(&encode(lang));
     }
-    let (status, json) = fetch_json(&url, None).await?;
+    let (status, json) = fetch_json(&url, None, signal).await?;
     if status != 200 {
         return Err(problem(status, &json));
     }
@@ -229,7 +236,7 @@ pub async fn notice(verifier: &str, id: &str, lang: Option<&str>, origin: &str) 
 /// Posts JSON to the verifier (`/v1/leads`, `/v1/guardian-approvals`, `/v1/withdrawals`);
 /// a 2xx answer's `lead_id`, `status` and `seal` (empty when absent).
 pub async fn post_json(verifier: &str, path: &str, body: &str) -> Result<Accepted, ApiError> {
-    let (status, json) = fetch_json(&[verifier, path].concat(), Some(body)).await?;
+    let (status, json) = fetch_json(&[verifier, path].concat(), Some(body), None).await?;
     if !(200..300).contains(&status) {
         return Err(problem(status, &json));
     }

@@ -274,8 +274,8 @@ impl Widget {
         // Dropped outside the borrow: removing a listener must not meet a borrowed state.
         let listeners = core::mem::take(&mut self.state.borrow_mut().listeners);
         drop(listeners);
+        // The container's `data-cw-id` is the loader's: it may already name a new widget.
         self.view.root.remove();
-        let _ = self.container.remove_attribute("data-cw-id");
     }
 
     /// What `consent:ready` carries.
@@ -302,7 +302,7 @@ pub async fn refresh(weak: &Weak<Widget>) -> Result<(), ApiError> {
     }) else {
         return Ok(());
     };
-    let fresh = crate::api::notice(&verifier, &notice, Some(&lang), &dom::page_origin()).await?;
+    let fresh = crate::api::notice(&verifier, &notice, Some(&lang), &dom::page_origin(), None).await?;
     if fresh.digest != digest {
         return Err(ApiError { code: "notice-changed".into(), status: 0, detail: "the notice changed".into() });
     }

@@ -149,26 +149,3 @@ pub fn page() -> String {
     let loc = window().location();
     loc.origin().unwrap_or_default() + &loc.pathname().unwrap_or_default()
 }
-
-/// `n` in decimal, without `core::fmt` (which the shipped wasm leaves out).
-pub fn decimal(mut n: u64) -> String {
-    let mut digits = Vec::with_capacity(20);
-    loop {
-        digits.push(b'0' + (n % 10) as u8);
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    digits.iter().rev().map(|&d| char::from(d)).collect()
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn decimal_writes_numbers_as_to_string_does() {
-        for n in [0, 7, 10, 15, 99, 1_763_800_000, u64::MAX] {
-            assert_eq!(super::decimal(n), n.to_string());
-        }
-    }
-}

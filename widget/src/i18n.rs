@@ -3,7 +3,8 @@
 
 use crate::prelude::*;
 
-/// Messages of one language. `{n}` stands for the age of digital consent.
+/// Messages of one language. `{n}` stands for the age of digital consent. The age question
+/// is answered "yes" or "no": short enough to share one line with the question.
 #[derive(Debug)]
 pub struct Messages {
     pub age_question: &'static str,
@@ -16,6 +17,12 @@ pub struct Messages {
     pub recipients: &'static str,
     pub full_notice: &'static str,
     pub more: &'static str,
+    /// The first layer's line on withdrawal (the notice's own words are under "more").
+    pub withdraw_short: &'static str,
+    /// The same when every purpose offers an objection box instead of asking consent.
+    pub object_short: &'static str,
+    /// The term of the notice's withdrawal text under "more".
+    pub withdrawal: &'static str,
     pub dpo: &'static str,
     pub retention: &'static str,
     pub rights: &'static str,
@@ -62,15 +69,18 @@ pub struct Messages {
 
 pub const FR: Messages = Messages {
     age_question: "Avez-vous moins de {n} ans ?",
-    age_adult: "Non, j'ai {n} ans ou plus",
-    age_minor: "Oui, j'ai moins de {n} ans",
+    age_adult: "Non",
+    age_minor: "Oui",
     guardian_label: "Adresse e-mail d'un parent ou de la personne qui a l'autorité parentale",
     guardian_help: "Nous lui écrirons pour lui demander son accord. Rien ne te sera envoyé avant.",
     controller: "Responsable",
     data_used: "Données utilisées",
     recipients: "Destinataires",
-    full_notice: "Lire l'information complète",
-    more: "En savoir plus sur l'utilisation de vos données",
+    full_notice: "Information complète",
+    more: "En savoir plus",
+    withdraw_short: "Vous pouvez retirer votre consentement à tout moment.",
+    object_short: "Vous pouvez vous y opposer à tout moment.",
+    withdrawal: "Retrait",
     dpo: "Délégué à la protection des données",
     retention: "Durée de conservation",
     rights: "Vos droits",
@@ -116,15 +126,18 @@ pub const FR: Messages = Messages {
 
 pub const EN: Messages = Messages {
     age_question: "Are you under {n}?",
-    age_adult: "No, I am {n} or older",
-    age_minor: "Yes, I am under {n}",
+    age_adult: "No",
+    age_minor: "Yes",
     guardian_label: "E-mail address of a parent or the person with parental responsibility",
     guardian_help: "We will write to them to ask if they agree. Nothing will be sent to you before that.",
     controller: "Controller",
     data_used: "Data used",
     recipients: "Recipients",
-    full_notice: "Read the full notice",
-    more: "More about how your data is used",
+    full_notice: "Full notice",
+    more: "More details",
+    withdraw_short: "You may withdraw your consent at any time.",
+    object_short: "You may object at any time.",
+    withdrawal: "Withdrawal",
     dpo: "Data protection officer",
     retention: "Retention",
     rights: "Your rights",
@@ -198,7 +211,7 @@ mod tests {
 
     #[test]
     fn the_age_is_filled_in() {
-        assert_eq!(with_age(FR.age_minor, 15), "Oui, j'ai moins de 15 ans");
+        assert_eq!(with_age(FR.age_question, 15), "Avez-vous moins de 15 ans ?");
     }
 
     #[test]

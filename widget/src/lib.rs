@@ -64,21 +64,22 @@ pub mod submit;
 pub mod view;
 
 use alloc::rc::Rc;
-use core::cell::{Cell, RefCell};
+use core::cell::RefCell;
 
 use prelude::*;
-use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::Element;
 
 use controller::Widget;
-use dom::{dispatch, document, object, page_origin};
+use dom::{dispatch, object, page_origin};
 use options::Options;
 use sign::Signer;
 
 #[derive(Debug)]
 enum Slot {
-    Loading,
+    /// The notice is on its way (the controller aborts its request); the container shows
+    /// the loading line.
+    Loading(Element, Option<web_sys::AbortController>),
     Ready(Rc<Widget>),
 }
 
@@ -87,7 +88,6 @@ enum Slot {
 #[derive(Debug)]
 struct Registry {
     widgets: RefCell<Vec<(String, Slot)>>,
-    next: Cell<u32>,
     /// The origin the script came from: the default verifier.
     verifier: String,
     signer: Signer,
@@ -100,55 +100,27 @@ pub struct Api(Rc<Registry>);
 
 /// Starts the widget: called by the loader once the module is instantiated, with the
 /// URL the script was loaded from (its origin is the default verifier) and the loader's
-/// `ed25519(seed, message?)` ([`Signer`]). Renders every `.consent-widget[data-notice]`
-/// on the page, now or when the document has loaded.
+/// `ed25519(seed, message?)` ([`Signer`]). The loader finds the containers (those in the
+/// page, and those added later) and gives each its id.
 #[wasm_bindgen]
 pub fn boot(script_src: &str, ed25519: js_sys::Function) -> Api {
     let verifier = web_sys::Url::new(script_src).map(|u| u.origin()).unwrap_or_else(|_| page_origin());
-    let reg =
-        Rc::new(Registry { widgets: RefCell::default(), next: Cell::new(1), verifier, signer: Signer::new(ed25519) });
     style::adopt();
-    let doc = document();
-    if doc.ready_state() == "loading" {
-        let later = reg.clone();
-        let once = Closure::once_into_js(move || render_all(&later));
-        let opts = web_sys::AddEventListenerOptions::new();
-        opts.set_once(true);
-        let _ = doc.add_event_listener_with_callback_and_add_event_listener_options(
-            "DOMContentLoaded",
-            once.unchecked_ref(),
-            &opts,
-        );
-    } else {
-        render_all(&reg);
-    }
-    Api(reg)
+    Api(Rc::new(Registry { widgets: RefCell::default(), verifier, signer: Signer::new(ed25519) }))
 }
 
-fn render_all(reg: &Rc<Registry>) {
-    let Ok(found) = document().query_selector_all(".consent-widget[data-notice]:not([data-cw-id])") else { return };
-    for i in 0..found.length() {
-        if let Some(el) = found.item(i).and_then(|n| n.dyn_into::<Element>().ok()) {
-            if let Err(e) = Options::read(&el, &JsValue::UNDEFINED, &reg.verifier).map(|o| start(reg, el.clone(), o)) {
-                web_sys::console::error_1(&e);
-            }
-        }
-    }
-}
-
-fn start(reg: &Rc<Registry>, container: Element, opts: Options) -> String {
-    let n = reg.next.get();
-    reg.next.set(n + 1);
-    let id = ["cw-", &dom::decimal(n.into())].concat();
-    let _ = container.set_attribute("data-cw-id", &id);
+fn start(reg: &Rc<Registry>, id: String, container: Element, opts: Options) {
     let msg = i18n::messages(opts.lang.as_deref().unwrap_or("en"));
     container.set_inner_html(&view::loading(msg));
-    reg.widgets.borrow_mut().push((id.clone(), Slot::Loading));
-    let task_id = id.clone();
+    let abort = web_sys::AbortController::new().ok();
+    let signal = abort.as_ref().map(|a| a.signal());
+    reg.widgets.borrow_mut().push((id.clone(), Slot::Loading(container.clone(), abort)));
+    let task_id = id;
     let reg = reg.clone();
     wasm_bindgen_futures::spawn_local(async move {
-        let answer = api::notice(&opts.verifier, &opts.notice, opts.lang.as_deref(), &page_origin()).await;
-        // remove() may have been called while the notice was on its way.
+        let origin = page_origin();
+        let answer = api::notice(&opts.verifier, &opts.notice, opts.lang.as_deref(), &origin, signal.as_ref()).await;
+        // remove() may have been called while the notice was on its way: nothing to do.
         if !reg.widgets.borrow().iter().any(|(k, _)| *k == task_id) {
             return;
         }
@@ -178,19 +150,6 @@ fn start(reg: &Rc<Registry>, container: Element, opts: Options) -> String {
             }
         }
     });
-    id
-}
-
-fn element(target: &JsValue) -> Result<Element, JsValue> {
-    if let Some(selector) = target.as_string() {
-        return document()
-            .query_selector(&selector)?
-            .ok_or_else(|| JsValue::from_str("consent-widget: nothing matches"));
-    }
-    target
-        .clone()
-        .dyn_into::<Element>()
-        .map_err(|_| JsValue::from_str("consent-widget: render needs an element or a selector"))
 }
 
 impl Registry {
@@ -204,13 +163,12 @@ impl Registry {
 
 #[wasm_bindgen]
 impl Api {
-    /// `ConsentWidget.render(element | selector, options?) -> id`.
-    pub fn render(&self, target: JsValue, options: JsValue) -> Result<String, JsValue> {
-        let el = element(&target)?;
-        if let Some(id) = el.get_attribute("data-cw-id") {
-            return Ok(id);
-        }
-        Ok(start(&self.0, el.clone(), Options::read(&el, &options, &self.0.verifier)?))
+    /// `render(element, options, id)`: the loader's `ConsentWidget.render`, which found
+    /// the element and chose the id.
+    pub fn render(&self, el: Element, options: JsValue, id: String) -> Result<(), JsValue> {
+        let opts = Options::read(&el, &options, &self.0.verifier)?;
+        start(&self.0, id, el, opts);
+        Ok(())
     }
 
     /// `ConsentWidget.getReceipt(id) -> string | null`: the last receipt signed.
@@ -226,14 +184,22 @@ impl Api {
         }
     }
 
-    /// `ConsentWidget.remove(id)`: removes the widget and its listeners.
+    /// `ConsentWidget.remove(id)`: removes the widget and its listeners; while its notice
+    /// loads, aborts the request and clears the loading line.
     pub fn remove(&self, id: &str) {
         let removed = {
             let mut w = self.0.widgets.borrow_mut();
             w.iter().position(|(k, _)| k == id).map(|at| w.remove(at).1)
         };
-        if let Some(Slot::Ready(w)) = removed {
-            w.unmount();
+        match removed {
+            Some(Slot::Ready(w)) => w.unmount(),
+            Some(Slot::Loading(container, abort)) => {
+                if let Some(a) = abort {
+                    a.abort();
+                }
+                container.set_inner_html("");
+            }
+            None => {}
         }
     }
 }

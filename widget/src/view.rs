@@ -135,22 +135,37 @@ pub fn loading(msg: &Messages) -> String {
     h.0
 }
 
+/// The legend and the first layer every mode shows (rule 6): who is responsible, what
+/// data, that consent can be withdrawn, and the link to the full notice.
+fn head(h: &mut Html, id: &str, notice: &Notice, msg: &Messages, policy_url: &str) {
+    // French typography puts a space before the colon.
+    let colon = if notice.lang.starts_with("fr") { " : " } else { ": " };
+    h.raw("<legend class=\"cw-legend\">").text(&notice.title).raw("</legend><p class=\"cw-intro\"");
+    h.id("id", id, "-intro").raw(">").text(msg.controller).raw(colon).text(&notice.controller_name).raw(". ");
+    h.text(msg.data_used).raw(colon).text(&notice.data).raw(" ");
+    // The notice's own words on withdrawal are one click away, under "more".
+    let objection_only = notice.purposes.iter().all(|p| p.basis.offers_objection());
+    h.text(if objection_only { msg.object_short } else { msg.withdraw_short });
+    h.raw(" <a target=\"_blank\" rel=\"noopener\" href=\"").text(policy_url).raw("\">").text(msg.full_notice);
+    h.raw("</a></p>");
+}
+
 /// The widget's markup for `notice` in its language. Nothing is ticked or answered.
+///
+/// Compact by design (the EDPB's layered approach): the age question comes first, on one
+/// line where there is room, then one box per purpose with its label; each purpose's
+/// longer text is under "more" (and shown under its box, in the child's wording, to a
+/// visitor under the age of consent).
 pub fn markup(id: &str, notice: &Notice, msg: &Messages, field_name: &str, policy_url: &str) -> String {
     let age = notice.age_of_consent;
     let mut h = Html(String::with_capacity(4096));
-    h.raw("<legend class=\"cw-legend\">").text(&notice.title).raw("</legend><p class=\"cw-intro\"");
-    h.id("id", id, "-intro").raw(">").text(msg.controller);
-    // French typography puts a space before the colon.
-    h.raw(if notice.lang.starts_with("fr") { " : " } else { ": " });
-    h.text(&notice.controller_name).raw(". ").text(msg.data_used);
-    h.raw(if notice.lang.starts_with("fr") { " : " } else { ": " }).text(&notice.data).raw("</p>");
+    head(&mut h, id, notice, msg, policy_url);
     h.raw("<fieldset class=\"cw-age\"><legend>").text(&with_age(msg.age_question, age)).raw("</legend>");
-    for (value, label) in [("adult", msg.age_adult), ("minor", msg.age_minor)] {
+    for (value, label) in [("minor", msg.age_minor), ("adult", msg.age_adult)] {
         let suffix = ["-age-", value].concat();
-        h.raw("<div class=\"cw-choice\"><input type=\"radio\" value=\"").raw(value).raw("\"");
+        h.raw("<span class=\"cw-choice\"><input type=\"radio\" value=\"").raw(value).raw("\"");
         h.id("id", id, &suffix).id("name", id, "-age").raw("><label");
-        h.id("for", id, &suffix).raw(">").text(&with_age(label, age)).raw("</label></div>");
+        h.id("for", id, &suffix).raw(">").text(label).raw("</label></span>");
     }
     h.raw("</fieldset><p class=\"cw-note\" hidden").id("id", id, "-child-note").raw(">");
     h.text(&notice.child_guardian_text).raw("</p>");
@@ -178,26 +193,28 @@ pub fn markup(id: &str, notice: &Notice, msg: &Messages, field_name: &str, polic
         if !p.label.as_bytes().windows(word.len()).any(|w| w.eq_ignore_ascii_case(word.as_bytes())) {
             h.raw(" <span class=\"cw-channel\">(").text(channel).raw(")</span>");
         }
-        h.raw("</label></div><p class=\"cw-text\"");
+        // Hidden until the visitor says they are a minor; it still describes the box.
+        h.raw("</label></div><p class=\"cw-text\" hidden");
         h.id("id", id, &text_id).raw(">").text(&p.text).raw("</p></div>");
     }
-    tail(&mut h, id, notice, msg, field_name, policy_url);
+    tail(&mut h, id, notice, msg, field_name);
     h.0
 }
 
-/// What every mode ends with: how to withdraw, the full notice, the details, the device's
-/// own consents, status regions and the hidden field.
-fn tail(h: &mut Html, id: &str, notice: &Notice, msg: &Messages, field_name: &str, policy_url: &str) {
-    h.raw("<p class=\"cw-withdraw\">").text(&notice.withdrawal).raw(" <a target=\"_blank\" rel=\"noopener\" href=\"");
-    h.text(policy_url).raw("\">").text(msg.full_notice).raw("</a></p>");
+/// What every mode ends with: the second layer (each purpose in full, its recipients,
+/// withdrawal, the rest of Art. 13), the device's own consents, status regions and the
+/// hidden field.
+fn tail(h: &mut Html, id: &str, notice: &Notice, msg: &Messages, field_name: &str) {
     h.raw("<details class=\"cw-more\"><summary>").text(msg.more).raw("</summary><dl>");
+    for p in &notice.purposes {
+        h.row(&p.label, &p.text);
+        h.row(msg.recipients, &p.recipients.join(", "));
+    }
+    h.row(msg.withdrawal, &notice.withdrawal);
     let controller =
         [notice.controller_name.as_str(), ", ", &notice.controller_address, " — ", &notice.controller_contact].concat();
     h.row(msg.controller, &controller);
     h.row(msg.dpo, &notice.dpo);
-    for p in &notice.purposes {
-        h.row(&[msg.recipients, " — ", &p.label].concat(), &p.recipients.join(", "));
-    }
     if let Some(li) = &notice.legitimate_interests {
         h.row(msg.legitimate_interests, li);
     }
@@ -232,11 +249,7 @@ pub fn markup_guardian(
     policy_url: &str,
 ) -> String {
     let mut h = Html(String::with_capacity(4096));
-    h.raw("<legend class=\"cw-legend\">").text(&notice.title).raw("</legend><p class=\"cw-intro\"");
-    h.id("id", id, "-intro").raw(">").text(msg.controller);
-    h.raw(if notice.lang.starts_with("fr") { " : " } else { ": " });
-    h.text(&notice.controller_name).raw(". ").text(msg.data_used);
-    h.raw(if notice.lang.starts_with("fr") { " : " } else { ": " }).text(&notice.data).raw("</p>");
+    head(&mut h, id, notice, msg, policy_url);
     for p in notice.purposes.iter().filter(|p| granted.contains(&p.id)) {
         h.raw("<div class=\"cw-purpose\"><p><strong>").text(&p.label).raw("</strong></p><p class=\"cw-meta\">");
         h.text(&p.text).raw("</p></div>");
@@ -246,7 +259,7 @@ pub fn markup_guardian(
     h.id("id", id, "-p0").id("aria-describedby", id, "-p0-text").raw("><label").id("for", id, "-p0").raw(">");
     h.text(&fill(msg.guardian_agree, child)).raw("</label></div><p class=\"cw-text\"").id("id", id, "-p0-text");
     h.raw(">").text(msg.guardian_agree_text).raw("</p></div>");
-    tail(&mut h, id, notice, msg, "consent_receipt", policy_url);
+    tail(&mut h, id, notice, msg, "consent_receipt");
     h.0
 }
 
@@ -326,15 +339,16 @@ fn from_markup(id: &str, notice: &Notice, html: &str, boxes: Vec<(String, bool)>
     }
 }
 
-/// Switches the purpose texts between the adult and the child-directed wording.
+/// Switches the purpose texts between the adult wording (under "more") and the
+/// child-directed one, shown under each box. Nothing to switch in guardian mode.
 pub fn set_minor(view: &View, notice: &Notice, minor: bool) {
+    let Some(age) = &view.age else { return };
     for (pv, p) in view.purposes.iter().zip(&notice.purposes) {
         pv.text.set_text_content(Some(if minor { &p.child_text } else { &p.text }));
+        show(&pv.text, minor);
     }
-    if let Some(age) = &view.age {
-        show(&age.child_note, minor);
-        show(&age.guardian_box, minor);
-    }
+    show(&age.child_note, minor);
+    show(&age.guardian_box, minor);
 }
 
 #[cfg(test)]

@@ -105,8 +105,10 @@ fn the_minor_state_shows_the_child_wording_and_the_guardian_field() {
     let v = mounted(&n);
     let age = v.age.as_ref().expect("the age question");
     assert!(age.guardian_box.has_attribute("hidden"));
+    assert!(v.purposes[0].text.has_attribute("hidden"), "an adult reads the purpose in full under 'more'");
     view::set_minor(&v, &n, true);
     assert_eq!(v.purposes[0].text.text_content().unwrap(), "Child text a");
+    assert!(!v.purposes[0].text.has_attribute("hidden"), "a child reads it under the box");
     assert!(!age.guardian_box.has_attribute("hidden"));
     assert!(!age.child_note.has_attribute("hidden"));
     view::set_minor(&v, &n, false);

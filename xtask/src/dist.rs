@@ -1,5 +1,6 @@
 //! `cargo xtask dist`: the widget built for the web (wasm-bindgen, wasm-opt, the loader)
-//! and its fallback signer, with sizes and SRI hashes.
+//! and its fallback signer, with sizes and SRI hashes, and the same as an npm package
+//! ([`npm`]).
 //!
 //! Every visitor downloads `widget.js` (glue and loader) and `widget_bg.wasm` (which holds
 //! the CSS). Only browsers whose WebCrypto lacks Ed25519 also fetch `sign_bg.wasm`.
@@ -13,7 +14,7 @@ use sha2::{Digest, Sha384};
 use crate::tools::{
     WASM_OPT_FEATURES, ensure_wasm_bindgen, ensure_wasm_opt, ensure_wasm_target, on_path, wasm_opt_version,
 };
-use crate::{Result, cargo_with, check, panics, root, run, say, wasm};
+use crate::{Result, cargo_with, check, npm, panics, root, run, say, wasm};
 
 fn sri(bytes: &[u8]) -> String {
     format!("sha384-{}", base64::engine::general_purpose::STANDARD.encode(Sha384::digest(bytes)))
@@ -32,8 +33,10 @@ fn gzip_len(bytes: &[u8]) -> Result<usize> {
 /// fallback module and core::fmt left the wasm (measured: 60 214 bytes); 61 -> 62 KB for
 /// the objection box, order reference and job function of rules 20-22 (61 568 bytes);
 /// 62 -> 61 KB with the borrowed JWS header (60 781 bytes); 61 -> 60 KB on main with all
-/// of it merged (59 581 bytes).
-pub const BUDGET_GZIP: usize = 60 * 1024;
+/// of it merged (59 581 bytes); 60 -> 59 KB with the compact layout and the loader that finds
+/// containers itself (59 553 bytes: the wasm lost its page scan, the loader grew by 500, the
+/// notice's request can be aborted).
+pub const BUDGET_GZIP: usize = 59 * 1024;
 /// The size the widget aims for.
 pub const TARGET_GZIP: usize = 35 * 1024;
 
@@ -199,6 +202,8 @@ pub fn dist() -> Result<Built> {
     }
     manifest.push_str(&format!("  }},\n  \"version\": \"{}\"\n}}\n", env!("CARGO_PKG_VERSION")));
     std::fs::write(out.join("build.json"), manifest).map_err(|e| format!("writing build.json: {e}"))?;
+    let package = npm::write(&script, &wasm, &sign, &types)?;
+    println!("    npm package (ES module, same widget): {}", package.display());
     println!(
         "    every visitor (widget.js + widget_bg.wasm, css inside, gzip): {total_gzip} bytes = {:.1} KB \
          (budget {} KB, target {} KB)",

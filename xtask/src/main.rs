@@ -3,9 +3,9 @@
 //! - `demo`  builds the widget and the verifier, then serves the demo pages.
 //! - `test`  runs every check CI runs: formatting, lints, the wasm32 builds, every test
 //!   (unit, API, real SMTP, headless Chromium).
-//! - `dist`  builds the widget and its fallback signer into `www/widget/`, checks what they
-//!   hold, and prints each part's size and SRI hash; and the proof checker of
-//!   `/verify.html` into `www/verify/`.
+//! - `dist`  builds the widget and its fallback signer into `www/widget/` (and the npm
+//!   package into `target/npm/consent-widget/`), checks what they hold, and prints each
+//!   part's size and SRI hash; and the proof checker of `/verify.html` into `www/verify/`.
 //! - `bench` prints the performance figures.
 //!
 //! Each installs what it needs that is missing, and says what it is doing.
@@ -17,6 +17,7 @@ use std::process::{Command, ExitCode};
 mod bench;
 mod check;
 mod dist;
+mod npm;
 mod panics;
 mod test;
 mod tools;
@@ -30,9 +31,10 @@ commands:
   demo [serve flags]   build the widget and the verifier, then serve the demo on http://127.0.0.1:8080
   test                 formatting, lints, wasm32 builds and every test, browser included (what CI runs);
                        also on PostgreSQL when CONSENT_TEST_POSTGRES_URL is set
-  dist                 build the widget and its fallback signer (no_std, wasm-opt) into www/widget/;
-                       fail on core::fmt in them; print each part's size and SRI; build the
-                       proof checker of /verify.html into www/verify/
+  dist                 build the widget and its fallback signer (no_std, wasm-opt) into www/widget/
+                       and as an npm package in target/npm/consent-widget/; fail on core::fmt in
+                       them; print each part's size and SRI; build the proof checker of
+                       /verify.html into www/verify/
   bench                crypto ceiling, end-to-end leads/s, latency, memory, widget size and timings
 ";
 

@@ -3,18 +3,6 @@
 
 use crate::support::*;
 
-async fn axe_violations(site: &Site) -> Vec<serde_json::Value> {
-    let axe = consent_e2e::fixtures::axe_source().unwrap();
-    // WebDriver scripts run outside the page's CSP; the page itself never evaluates code.
-    site.browser.js(&format!("{axe}\nreturn true;"), vec![]).await.unwrap();
-    let result = site
-        .browser
-        .js("return axe.run(document, {resultTypes: ['violations']}).then(r => r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(' '))})));", vec![])
-        .await
-        .unwrap();
-    result.as_array().cloned().unwrap_or_default()
-}
-
 #[tokio::test]
 async fn axe_core_reports_no_violation_in_the_adult_and_minor_states() {
     let site = Site::start().await;
@@ -71,7 +59,7 @@ async fn the_widget_fits_a_320_pixel_screen_and_200_percent_zoom() {
 
 #[tokio::test]
 async fn screenshots_of_the_adult_and_minor_states() {
-    let site = Site::start_sized(900, 1500).await;
+    let site = Site::start_sized(1280, 1000).await;
     site.open("/").await;
     site.type_into("#first-name", "Camille").await;
     site.type_into("#email", "camille@example.org").await;
@@ -79,9 +67,14 @@ async fn screenshots_of_the_adult_and_minor_states() {
     site.click("#cw-1-age-minor").await;
     site.click("#cw-1-p0").await;
     let minor = site.browser.client.screenshot().await.unwrap();
+    // A phone: tall enough for the whole form, no scrollbar (a phone's takes no room).
+    site.browser.client.set_window_size(375, 1400).await.unwrap();
+    site.open("/").await;
+    let phone = site.browser.client.screenshot().await.unwrap();
     site.close().await;
 
     assert_ne!(adult, minor);
     save_screenshot("demo-adult.png", &adult);
     save_screenshot("demo-minor.png", &minor);
+    save_screenshot("demo-phone.png", &phone);
 }

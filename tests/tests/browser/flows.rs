@@ -199,19 +199,24 @@ async fn keyboard_only_ticking_works_and_counts_as_a_gesture() {
     site.type_into("#email", &format!("frank@example.org{}", keys(Key::Tab))).await;
     assert_eq!(active().await, "phone", "the demo's mobile field comes next");
     site.browser.client.active_element().await.unwrap().send_keys(&keys(Key::Tab)).await.unwrap();
+    assert_eq!(site.js("return document.activeElement.tagName").await, "A", "the full notice, in the first layer");
+    site.browser.client.active_element().await.unwrap().send_keys(&keys(Key::Tab)).await.unwrap();
+    assert_eq!(active().await, "cw-1-age-minor", "the age question: yes, then no");
+    // An arrow key moves to "No" and selects it, as in any radio group.
+    site.browser.client.active_element().await.unwrap().send_keys(&keys(Key::Right)).await.unwrap();
     assert_eq!(active().await, "cw-1-age-adult");
-    site.browser.client.active_element().await.unwrap().send_keys(" ").await.unwrap();
+    assert_eq!(site.js("return document.getElementById('cw-1-age-adult').checked").await, true);
     site.browser.client.active_element().await.unwrap().send_keys(&keys(Key::Tab)).await.unwrap();
     assert_eq!(active().await, "cw-1-p0");
     site.browser.client.active_element().await.unwrap().send_keys(" ").await.unwrap();
     assert_eq!(site.js("return document.getElementById('cw-1-p0').checked").await, true);
-    // Tab past the second and third boxes, the notice link and the details summary to the button.
+    // Tab past the second and third boxes and the details summary to the button.
     let mut stops = Vec::new();
     while site.js("return document.activeElement.tagName").await != "BUTTON" && stops.len() < 8 {
         site.browser.client.active_element().await.unwrap().send_keys(&keys(Key::Tab)).await.unwrap();
         stops.push(site.js("return document.activeElement.id || document.activeElement.tagName").await);
     }
-    assert_eq!(stops, ["cw-1-p1", "cw-1-p2", "A", "SUMMARY", "BUTTON"].map(serde_json::Value::from), "tab order");
+    assert_eq!(stops, ["cw-1-p1", "cw-1-p2", "SUMMARY", "BUTTON"].map(serde_json::Value::from), "tab order");
     site.browser.client.active_element().await.unwrap().send_keys(&keys(Key::Enter)).await.unwrap();
     site.browser.wait_until("!document.getElementById('result').hidden", WAIT).await.unwrap();
 

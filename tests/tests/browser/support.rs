@@ -142,3 +142,16 @@ pub fn save_screenshot(name: &str, png: &[u8]) {
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join(name), png).unwrap();
 }
+
+/// What axe-core finds wrong with the page as it is now.
+pub async fn axe_violations(site: &Site) -> Vec<serde_json::Value> {
+    let axe = consent_e2e::fixtures::axe_source().unwrap();
+    // WebDriver scripts run outside the page's CSP; the page itself never evaluates code.
+    site.browser.js(&format!("{axe}\nreturn true;"), vec![]).await.unwrap();
+    let result = site
+        .browser
+        .js("return axe.run(document, {resultTypes: ['violations']}).then(r => r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(' '))})));", vec![])
+        .await
+        .unwrap();
+    result.as_array().cloned().unwrap_or_default()
+}
