@@ -77,6 +77,7 @@
     });
     row(dl, say("status"), a.status);
     row(dl, say("history"), a.history.map(function (h) { return h.kind + " (" + time(h.at) + ")"; }));
+    if (a.log) { row(dl, say("log"), say("log_holds", { origin: a.log.origin, size: a.log.size })); }
     row(dl, say("checkpoint"), say("checkpoint_of", { events: a.checkpoint.events, at: time(a.checkpoint.at), kids: a.kids.join(", ") }));
     out.appendChild(dl);
     out.appendChild(el("p", say(a.keys_from_bundle ? "keys_inside" : "keys_loaded"), "hint"));

@@ -15,6 +15,8 @@ use alloc::vec::Vec;
 use ed25519_dalek::SigningKey;
 use serde::{Deserialize, Serialize};
 
+mod log;
+
 use crate::error::VerifyError;
 use crate::event::{Event, GENESIS};
 use crate::jwk::{Jwks, thumbprint};
@@ -118,6 +120,11 @@ pub struct ProofBundle {
     pub statement: String,
     /// The verifier's key set when the bundle was made.
     pub jwks: Jwks,
+    /// For each of `events`, in order, its inclusion proof in the transparency log (C2SP
+    /// tlog-proof text, with the signed checkpoint it leads to); empty in a bundle from
+    /// before the log.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tlog_proofs: Vec<String>,
 }
 
 /// What a bundle shows, once it holds.
@@ -159,6 +166,9 @@ pub struct ProofReport {
     pub checkpoint: (i64, i64),
     /// The key ids that signed the seal, the checkpoint and the statement.
     pub kids: Vec<String>,
+    /// The transparency log every event's inclusion proof was checked against: its name
+    /// and the checkpoint's size (`None`: a bundle from before the log).
+    pub log: Option<(String, u64)>,
 }
 
 fn bad(why: &str) -> VerifyError {
@@ -247,6 +257,7 @@ pub fn verify_bundle(b: &ProofBundle, jwks: Option<&Jwks>) -> Result<ProofReport
         return Err(bad("events are missing from the end of the lead's history"));
     }
     kids.extend([cp_kid, st_kid]);
+    let log = log::check(b, jwks)?;
     // The account.
     let label = |id: &str| b.notice.purpose(id).map_or(id.to_string(), |p| p.label.clone());
     let mut withdrawals = Vec::new();
@@ -290,6 +301,7 @@ pub fn verify_bundle(b: &ProofBundle, jwks: Option<&Jwks>) -> Result<ProofReport
         history: b.events.iter().map(|e| (e.at, e.kind.clone())).collect(),
         checkpoint: (cp.count, cp.iat),
         kids,
+        log,
     })
 }
 

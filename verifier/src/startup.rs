@@ -155,6 +155,7 @@ impl Application {
         let listener_of_sms = tokio::spawn(receive_sms(state.clone(), inbound, stopped.clone()));
         let purger = tokio::spawn(crate::consent::retention::run(state.clone(), stopped.clone()));
         let checkpointer = tokio::spawn(crate::consent::proof::run(state.clone(), stopped.clone()));
+        let logger = tokio::spawn(crate::consent::tlog::run(state.clone(), stopped.clone()));
         let pruner = tokio::spawn(prune_rate_limits(state.clone(), stopped));
         let app = router(state.clone());
         crate::connections::serve(listener, app, &state.config.limits, shutdown).await.context("serving HTTP")?;
@@ -166,6 +167,7 @@ impl Application {
         let _ = listener_of_sms.await;
         let _ = purger.await;
         let _ = checkpointer.await;
+        let _ = logger.await;
         let _ = pruner.await;
         writer_task.finish().await;
         state.store.close().await;

@@ -138,6 +138,7 @@ fn bundle_account(bundle: &ProofBundle, jwks: Option<&Jwks>) -> Result<Value, Fa
         "checkpoint": {"events": r.checkpoint.0, "at": r.checkpoint.1},
         "kids": kids,
         "keys_from_bundle": jwks.is_none(),
+        "log": r.log.as_ref().map(|(origin, size)| json!({"origin": origin, "size": size})),
     }))
 }
 

@@ -284,6 +284,11 @@ fn verify_proof(bundle: &consent_receipt::ProofBundle, jwks: Option<&Jwks>, reci
             .collect::<Vec<_>>()
             .join(", ")
     );
+    if let Some((origin, size)) = &report.log {
+        println!(
+            "  in the transparency log {origin}: every event's inclusion proof leads to its checkpoint of {size} leaves"
+        );
+    }
     if jwks.is_none() {
         println!("  (checked against the key set inside the bundle; give --jwks <url> to check who signed)");
     }

@@ -33,6 +33,7 @@ pub mod quiet;
 pub mod renewal;
 pub mod retention;
 pub mod sms;
+pub mod tlog;
 pub mod tokens;
 pub mod verify;
 pub mod withdraw;

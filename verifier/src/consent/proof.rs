@@ -71,6 +71,8 @@ pub async fn bundle(state: &AppState, lead_id: &str) -> Result<Option<ProofBundl
     let named: Vec<&str> = events.iter().filter_map(|e| e.data.get("objection_id").and_then(|v| v.as_str())).collect();
     let objections = state.store.objection_events(&named).await?;
     let (checkpoint, cp) = checkpoint_now(state).await?;
+    let seqs: Vec<i64> = events.iter().map(|e| e.seq).collect();
+    let tlog_proofs = super::tlog::inclusion(state, &seqs).await?;
     let keys = state.keys();
     let statement = StatementClaims {
         lead_id: lead_id.to_string(),
@@ -92,5 +94,6 @@ pub async fn bundle(state: &AppState, lead_id: &str) -> Result<Option<ProofBundl
         checkpoint,
         statement: sign_statement(STATEMENT_TYP, &statement, keys.active()),
         jwks: keys.jwks().clone(),
+        tlog_proofs,
     }))
 }

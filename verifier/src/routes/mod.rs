@@ -17,6 +17,7 @@ mod notices;
 mod render;
 mod renew;
 mod sms;
+mod tlog;
 mod unsubscribe;
 mod withdrawals;
 
@@ -72,6 +73,9 @@ pub fn router(state: AppState) -> Router {
         // No CORS here: admin calls come from servers, with a key.
         .merge(admin::router(state.clone()))
         .route("/v1/checkpoints/latest", get(checkpoints::latest))
+        .route("/log/checkpoint", get(tlog::checkpoint))
+        .route("/log/tile/{level}/{*index}", get(tlog::tile))
+        .route("/log/consistency", get(tlog::consistency))
         .route("/errors", get(errors::index))
         .route("/errors/{code}", get(errors::page))
         .route("/notices/{id}", get(notice_page::notice_page))

@@ -22,6 +22,7 @@ pub mod notices;
 pub mod objections;
 pub mod outbox;
 pub mod retention;
+pub mod tlog;
 pub mod tokens;
 mod transitions;
 mod writer;

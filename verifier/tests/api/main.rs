@@ -26,3 +26,4 @@ mod robustness;
 mod rules;
 mod smpp;
 mod sms;
+mod tlog;

@@ -1,0 +1,176 @@
+//! The transparency log: every event of the chain is also a leaf of an append-only RFC 6962
+//! Merkle tree (leaf i is event i + 1's hash). A job integrates new events every second
+//! and publishes a checkpoint (C2SP tlog-checkpoint in a signed note, signed by the active
+//! key); proof bundles carry each event's inclusion proof (C2SP tlog-proof); anyone can
+//! fetch the checkpoint, the tree's tiles (C2SP tlog-tiles) and a consistency proof
+//! between two sizes, and so watch that the log only grows.
+//!
+//! The tree arithmetic is `tlog_tiles`' (Cloudflare's port of Go's sumdb/tlog); its
+//! `HashReader` is synchronous, so each computation runs twice: once to learn which stored
+//! hashes it reads, then, once they are fetched, for real.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use consent_receipt::b64;
+use consent_receipt::tlog::{Checkpoint, InclusionProof, note_signature_line};
+use ed25519_dalek::Signer as _;
+use tlog_tiles::{Hash, HashReader, record_hash, stored_hash_index, stored_hashes_for_record_hash, sub_tree_index};
+use tokio::sync::watch;
+
+use crate::state::AppState;
+use crate::store::StoreError;
+
+/// Events integrated per round.
+const BATCH: u64 = 4096;
+
+/// A reader over hashes fetched beforehand; with `record`, it notes what is asked and
+/// answers zeros (the first of the two runs).
+#[derive(Default)]
+struct Hashes {
+    known: HashMap<u64, Hash>,
+    asked: std::sync::Mutex<Vec<u64>>,
+    record: bool,
+}
+
+impl HashReader for Hashes {
+    fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, tlog_tiles::Error> {
+        if self.record {
+            if let Ok(mut asked) = self.asked.lock() {
+                asked.extend_from_slice(indexes);
+            }
+            return Ok(vec![Hash([0; 32]); indexes.len()]);
+        }
+        indexes.iter().map(|i| self.known.get(i).copied().ok_or(tlog_tiles::Error::InvalidProof)).collect()
+    }
+}
+
+fn corrupt(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("transparency log: {e}"))
+}
+
+/// Runs `f` over the stored hashes it needs: first to learn which, then for real.
+async fn with_hashes<T>(
+    state: &AppState,
+    f: impl Fn(&Hashes) -> Result<T, tlog_tiles::Error>,
+) -> Result<T, StoreError> {
+    let probe = Hashes { record: true, ..Hashes::default() };
+    f(&probe).map_err(corrupt)?;
+    let asked = probe.asked.into_inner().unwrap_or_default();
+    let mut known = HashMap::new();
+    for (i, h) in asked.iter().zip(state.store.tlog_hashes(&asked).await?) {
+        known.insert(*i, Hash(b64::decode_array(&h).ok_or_else(|| corrupt("a stored hash is not 32 bytes"))?));
+    }
+    f(&Hashes { known, ..Hashes::default() }).map_err(corrupt)
+}
+
+/// The log's name in its checkpoints: the public URL's host and path, and `/consent-log`.
+pub fn origin(state: &AppState) -> String {
+    let url = &state.config.public_url;
+    let bare = url.split_once("://").map_or(url.as_str(), |(_, rest)| rest);
+    format!("{}/consent-log", bare.trim_end_matches('/'))
+}
+
+/// The signed note of the checkpoint of a tree of `size` leaves with this root.
+fn sign(state: &AppState, size: u64, root: [u8; 32]) -> String {
+    let name = origin(state);
+    let body = Checkpoint { origin: name.clone(), size, root }.body();
+    let keys = state.keys();
+    let key = keys.active();
+    let line = note_signature_line(&name, &key.verifying_key(), &key.sign(body.as_bytes()));
+    format!("{body}\n{line}")
+}
+
+/// Integrates every event not in the tree yet; returns the latest checkpoint (size, note).
+pub async fn integrate(state: &AppState) -> Result<(u64, String), StoreError> {
+    loop {
+        let (size, note) = state.store.latest_tlog_checkpoint().await?.unwrap_or_default();
+        let new = state.store.event_hashes_after(size, BATCH).await?;
+        if new.is_empty() {
+            if note.is_empty() {
+                let empty = sign(state, 0, tlog_tiles::EMPTY_HASH.0);
+                state.store.append_tlog(&[], 0, &empty).await?;
+                return Ok((0, empty));
+            }
+            return Ok((size, note));
+        }
+        // The frontier of the tree so far: every new stored hash hangs off it.
+        let frontier = sub_tree_index(0, size, vec![]);
+        let mut reader = Hashes::default();
+        for (i, h) in frontier.iter().zip(state.store.tlog_hashes(&frontier).await?) {
+            reader
+                .known
+                .insert(*i, Hash(b64::decode_array(&h).ok_or_else(|| corrupt("a stored hash is not 32 bytes"))?));
+        }
+        let mut rows = Vec::new();
+        for (k, event_hash) in new.iter().enumerate() {
+            let n = size + k as u64;
+            let data = b64::decode(event_hash).map_err(corrupt)?;
+            let hashes = stored_hashes_for_record_hash(n, record_hash(&data), &reader).map_err(corrupt)?;
+            let first = stored_hash_index(0, n);
+            for (j, h) in hashes.into_iter().enumerate() {
+                reader.known.insert(first + j as u64, h);
+                rows.push((first + j as u64, b64::encode(&h.0)));
+            }
+        }
+        let grown = size + new.len() as u64;
+        let root = tlog_tiles::tree_hash(grown, &reader).map_err(corrupt)?;
+        state.store.append_tlog(&rows, grown, &sign(state, grown, root.0)).await?;
+    }
+}
+
+/// The inclusion proof of event `seq` (from 1) against the latest checkpoint, as C2SP
+/// tlog-proof text, after integrating what is new.
+pub async fn inclusion(state: &AppState, seqs: &[i64]) -> Result<Vec<String>, StoreError> {
+    let (size, note) = integrate(state).await?;
+    let mut out = Vec::with_capacity(seqs.len());
+    for seq in seqs {
+        let index = u64::try_from(*seq - 1).map_err(corrupt)?;
+        let hashes = with_hashes(state, |r| tlog_tiles::prove_record(size, index, r)).await?;
+        let hashes = hashes.into_iter().map(|h| h.0).collect();
+        out.push(InclusionProof { index, hashes, checkpoint: note.clone() }.to_text());
+    }
+    Ok(out)
+}
+
+/// A consistency proof from the tree of `old` leaves to the latest, with both notes.
+pub async fn consistency(state: &AppState, old: u64) -> Result<Option<(String, String, Vec<String>)>, StoreError> {
+    let (size, note) = integrate(state).await?;
+    let Some(old_note) = state.store.tlog_checkpoint(old).await?.filter(|_| old <= size) else { return Ok(None) };
+    let proof = with_hashes(state, |r| tlog_tiles::prove_tree(size, old, r)).await?;
+    Ok(Some((old_note, note, proof.iter().map(|h| b64::encode_std(&h.0)).collect())))
+}
+
+/// A hash tile (C2SP tlog-tiles, height 8) of the latest tree: level, index and width (a
+/// partial tile's), or `None` when the tree does not have it.
+pub async fn tile(state: &AppState, level: u8, index: u64, width: Option<u32>) -> Result<Option<Vec<u8>>, StoreError> {
+    let (size, _) = integrate(state).await?;
+    let w = width.unwrap_or(256);
+    // The complete hashes at this level; a full tile holds 256 of them. A partial tile of
+    // any width the tree has reached is served (its hashes never change): a client asks
+    // for the width its checkpoint implies, and the tree may have grown since.
+    let count = if u32::from(level) * 8 >= 64 { 0 } else { size >> (8 * u32::from(level)) };
+    let end = index.checked_mul(256).and_then(|start| start.checked_add(u64::from(w)));
+    let fits = end.is_some_and(|end| end <= count);
+    if w == 0 || w > 256 || !fits {
+        return Ok(None);
+    }
+    let tile = tlog_tiles::Tile::new(8, level, index, w, false);
+    Ok(Some(with_hashes(state, |r| tile.read_data(r)).await?))
+}
+
+/// Integrates new events every second.
+pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
+    loop {
+        if let Err(e) = integrate(&state).await {
+            tracing::warn!(error = ?anyhow::Error::from(e), "could not extend the transparency log; will retry");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            _ = stop.changed() => {}
+        }
+        if *stop.borrow() {
+            break;
+        }
+    }
+}
