@@ -45,6 +45,7 @@ pub mod b64;
 pub mod contact;
 pub mod error;
 pub mod event;
+pub mod export;
 pub mod jwk;
 pub mod jws;
 pub mod notice;

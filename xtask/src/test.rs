@@ -10,7 +10,9 @@ use std::env;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use crate::tools::{ensure_chromium, ensure_components, ensure_wasm_bindgen, ensure_wasm_opt, ensure_wasm_target};
+use crate::tools::{
+    ensure_chromium, ensure_components, ensure_pyld, ensure_wasm_bindgen, ensure_wasm_opt, ensure_wasm_target,
+};
 use crate::{Result, cargo_with, dist::dist, root, run, say};
 
 /// The phases run so far and how long each took.
@@ -77,6 +79,7 @@ fn run_all(phases: &mut Phases) -> Result {
     ensure_wasm_bindgen()?;
     ensure_wasm_opt()?;
     let (_, chromedriver) = ensure_chromium()?;
+    let python = ensure_pyld()?;
 
     phases.start("format");
     say("Checking formatting (cargo fmt --check)");
@@ -125,7 +128,7 @@ fn run_all(phases: &mut Phases) -> Result {
     phases.start("tests on SQLite");
     say("Running every test (cargo test --workspace): unit, API, CLI, browser end-to-end");
     let mut all = cargo_with(&["test", "--workspace", "--no-fail-fast"]);
-    all.env("CHROMEDRIVER", &chromedriver);
+    all.env("CHROMEDRIVER", &chromedriver).env("CONSENT_PYTHON", &python);
     run(all)?;
 
     phases.start("fuzz (3 s per target)");
@@ -157,7 +160,8 @@ fn run_all(phases: &mut Phases) -> Result {
                     .current_dir(root().join(dir))
                     .env("CONSENT_TEST_BACKEND", "postgres")
                     .env("CONSENT_TEST_POSTGRES_URL", &url)
-                    .env("CHROMEDRIVER", &chromedriver);
+                    .env("CHROMEDRIVER", &chromedriver)
+                    .env("CONSENT_PYTHON", &python);
                 if let Err(e) = run(pg) {
                     result = Err(e);
                 }

@@ -116,3 +116,23 @@ pub fn ensure_components() -> Result {
     c.args(["component", "add", "rustfmt", "clippy"]);
     run(c)
 }
+
+/// A Python with pyld (a JSON-LD processor, from PyPI) for the test that the DPV export
+/// expands: a virtual environment of its own in `target/py`, made once. Returns its python.
+pub fn ensure_pyld() -> Result<PathBuf> {
+    let venv = root().join("target/py");
+    let python = venv.join("bin/python");
+    let has = |p: &PathBuf| Command::new(p).args(["-c", "import pyld"]).output().is_ok_and(|o| o.status.success());
+    if has(&python) {
+        println!("    pyld: installed in {}", venv.display());
+        return Ok(python);
+    }
+    say("Installing pyld from PyPI into target/py (the JSON-LD export is expanded by it)");
+    let mut make = Command::new("python3");
+    make.arg("-m").arg("venv").arg(&venv);
+    run(make)?;
+    let mut pip = Command::new(venv.join("bin/pip"));
+    pip.args(["install", "--quiet", "--disable-pip-version-check", "pyld==3.3.0"]);
+    run(pip)?;
+    Ok(python)
+}

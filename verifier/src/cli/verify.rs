@@ -81,6 +81,12 @@ pub(crate) fn verify(
     if let Ok(bundle) = serde_json::from_str::<consent_receipt::ProofBundle>(input) {
         return verify_proof(&bundle, jwks.as_ref(), recipient);
     }
+    // A DPV (JSON-LD) or Kantara export carries the bundle: that is what is checked.
+    let export = serde_json::from_str::<serde_json::Value>(input).ok();
+    if let Some(bundle) = export.as_ref().and_then(consent_receipt::export::bundle_of_export) {
+        println!("An export in a consent-record format: checking the proof bundle it carries.");
+        return verify_proof(&bundle, jwks.as_ref(), recipient);
+    }
     if input.contains("\"consent-proof/v1\"") {
         eprintln!("error: the bundle does not have the consent-proof/v1 shape");
         return ExitCode::from(2);

@@ -10,6 +10,7 @@ mod cli;
 mod compliance;
 mod connections;
 mod crash;
+mod exports;
 mod helpers;
 mod http;
 mod layers;

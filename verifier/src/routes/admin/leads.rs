@@ -116,10 +116,36 @@ pub(crate) async fn one(State(state): State<AppState>, Path(id): Path<String>) -
 }
 
 /// `GET /v1/admin/leads/{id}/proof`: the proof bundle.
-pub(crate) async fn proof(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+#[derive(Debug, Deserialize)]
+pub(crate) struct ProofQuery {
+    format: Option<String>,
+}
+
+/// `GET /v1/admin/leads/{id}/proof?format=bundle|dpv|kantara`: the proof bundle, or the
+/// same proof as DPV JSON-LD (ISO/IEC TS 27560) or a Kantara Consent Receipt v1.1, each
+/// carrying the bundle.
+pub(crate) async fn proof(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<ProofQuery>,
+) -> Result<Response, ApiError> {
     let id = Ident::parse(&id, "lead id").map_err(malformed)?;
+    let format = q.format.as_deref().unwrap_or("bundle");
+    if !["bundle", "dpv", "kantara"].contains(&format) {
+        return Err(malformed(format!("format must be bundle, dpv or kantara, not {format:?}")));
+    }
     if let Some(b) = crate::consent::proof::bundle(&state, id.as_str()).await? {
-        return Ok(Json(b).into_response());
+        if format == "bundle" {
+            return Ok(Json(b).into_response());
+        }
+        let report = consent_receipt::verify_bundle(&b, None)?;
+        return Ok(match format {
+            "dpv" => {
+                ([(header::CONTENT_TYPE, "application/ld+json")], Json(consent_receipt::export::to_dpv(&b, &report)))
+                    .into_response()
+            }
+            _ => Json(consent_receipt::export::to_kantara(&b, &report)).into_response(),
+        });
     }
     match state.store.lead_clock(id.as_str()).await?.and_then(|c| c.contact_erased_at) {
         Some(at) => Err(ApiError::new(
