@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 use crate::config::Settings;
 use crate::startup::Application;
 
+mod log;
 mod objections;
 mod offline;
 mod store;
@@ -80,6 +81,11 @@ enum Command {
         /// once the purpose was withdrawn
         #[arg(long, value_name = "NAME")]
         recipient: Option<String>,
+        /// With a transparency-log checkpoint you kept as FILE: the JSON answer of
+        /// GET /log/consistency?from=<its size>, to check that the log only grew since
+        /// (needs --jwks)
+        #[arg(long, value_name = "ANSWER")]
+        consistency: Option<PathBuf>,
     },
     /// Check notice files
     #[command(subcommand)]
@@ -198,9 +204,10 @@ pub fn main() -> ExitCode {
                 Err(e) => run_or_report(Err(e)),
             }
         }
-        Command::Verify { file, seal, jwks, notice, aud, recipient } => {
+        Command::Verify { file, seal, jwks, notice, aud, recipient, consistency } => {
             let recipient = recipient.as_deref();
-            verify(&file, seal.as_deref(), jwks.as_deref(), notice.as_deref(), aud.as_deref(), recipient)
+            let extra = verify::Extra { recipient, consistency: consistency.as_deref() };
+            verify(&file, seal.as_deref(), jwks.as_deref(), notice.as_deref(), aud.as_deref(), extra)
         }
     }
 }

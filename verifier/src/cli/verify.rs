@@ -11,6 +11,15 @@ use consent_receipt::{
 
 use crate::clock::rfc3339;
 
+/// The questions beyond "does it hold": the one-to-one check, and the log's growth.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Extra<'a> {
+    /// `--recipient`.
+    pub recipient: Option<&'a str>,
+    /// `--consistency`.
+    pub consistency: Option<&'a Path>,
+}
+
 fn read_input(file: &Path) -> anyhow::Result<String> {
     if file == Path::new("-") {
         let mut s = String::new();
@@ -51,8 +60,9 @@ pub(crate) fn verify(
     jwks: Option<&str>,
     notice: Option<&Path>,
     aud: Option<&str>,
-    recipient: Option<&str>,
+    extra: Extra<'_>,
 ) -> ExitCode {
+    let Extra { recipient, consistency } = extra;
     let loaded = (|| -> anyhow::Result<_> {
         let input = read_input(file)?;
         let seal_text = seal_file.map(read_input).transpose()?;
@@ -77,6 +87,9 @@ pub(crate) fn verify(
             return ExitCode::from(2);
         }
     };
+    if let Some(answer) = consistency {
+        return super::log::verify_log(&input, answer, jwks.as_ref());
+    }
     let input = input.trim();
     if let Ok(bundle) = serde_json::from_str::<consent_receipt::ProofBundle>(input) {
         return verify_proof(&bundle, jwks.as_ref(), recipient);

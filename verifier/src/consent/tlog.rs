@@ -159,6 +159,22 @@ pub async fn tile(state: &AppState, level: u8, index: u64, width: Option<u32>) -
     Ok(Some(with_hashes(state, |r| tile.read_data(r)).await?))
 }
 
+/// An entry bundle (C2SP tlog-tiles `tile/entries/…`): the leaves `index × 256` on, `width`
+/// of them (256 for a full bundle), each a big-endian 16-bit length and the leaf's data (the
+/// event's 32-byte hash); `None` when the tree does not have them.
+pub async fn entries(state: &AppState, index: u64, width: Option<u32>) -> Result<Option<Vec<u8>>, StoreError> {
+    let (size, _) = integrate(state).await?;
+    let w = u64::from(width.unwrap_or(256));
+    let Some(start) = index.checked_mul(256).filter(|s| w > 0 && w <= 256 && s + w <= size) else { return Ok(None) };
+    let mut out = Vec::with_capacity(w as usize * 34);
+    for hash in state.store.event_hashes_after(start, w).await? {
+        let data = b64::decode(&hash).map_err(corrupt)?;
+        out.extend_from_slice(&u16::try_from(data.len()).map_err(corrupt)?.to_be_bytes());
+        out.extend_from_slice(&data);
+    }
+    Ok(Some(out))
+}
+
 /// Integrates new events every second.
 pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
     loop {

@@ -1,6 +1,7 @@
 //! The transparency log, public: `GET /log/checkpoint` (the latest C2SP checkpoint, a
-//! signed note), `GET /log/tile/{level}/{index…}` (C2SP tlog-tiles hash tiles, height 8;
-//! full tiles never change and are cached for a year) and `GET /log/consistency?from=N`
+//! signed note), `GET /log/tile/{level}/{index…}` (C2SP tlog-tiles hash tiles, height 8,
+//! and `tile/entries/{index…}`, the leaves themselves; full tiles never change and are
+//! cached for a year) and `GET /log/consistency?from=N`
 //! (a consistency proof from the tree of N leaves to the latest, with both checkpoints).
 
 use axum::Json;
@@ -49,9 +50,15 @@ pub(crate) async fn tile(
     Path((level, rest)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let missing = || ApiError::not_found("the log has no such tile (yet)");
-    let level: u8 = level.parse().ok().filter(|l| *l < 8).ok_or_else(missing)?;
     let (index, width) = parse_index(&rest).ok_or_else(missing)?;
-    let data = tlog::tile(&state, level, index, width).await?.ok_or_else(missing)?;
+    let data = match level.as_str() {
+        "entries" => tlog::entries(&state, index, width).await?,
+        _ => {
+            let level: u8 = level.parse().ok().filter(|l| *l < 8 && level.len() == 1).ok_or_else(missing)?;
+            tlog::tile(&state, level, index, width).await?
+        }
+    };
+    let data = data.ok_or_else(missing)?;
     let cache = if width.is_none() { "public, max-age=31536000, immutable" } else { "no-cache" };
     Ok(([(header::CONTENT_TYPE, "application/octet-stream"), (header::CACHE_CONTROL, cache)], data).into_response())
 }

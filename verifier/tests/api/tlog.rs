@@ -141,9 +141,67 @@ async fn the_tiles_are_served_at_c2sp_paths_and_hash_to_the_checkpoint_root() {
         serde_json::json!({"mode": "tile", "hashes": b64::encode_std(&tile), "root": b64::encode_std(&cp.root)});
     assert!(python(request), "the root recomputed from every leaf hash");
 
-    for bad in
-        ["/log/tile/0/000", "/log/tile/0/001.p/1", "/log/tile/9/000", "/log/tile/0/../../etc", "/log/tile/0/000.p/0"]
-    {
+    // The entries themselves: each leaf's data is its event's hash, and hashes to the tile's leaf.
+    let res = app.get(&format!("/log/tile/entries/000.p/{}", cp.size)).await;
+    assert_eq!(res.status(), 200);
+    let bundle = res.bytes().await.unwrap();
+    assert_eq!(bundle.len() as u64, cp.size * 34, "a 2-byte length and 32 bytes per entry");
+    for (i, entry) in bundle.chunks(34).enumerate() {
+        assert_eq!(&entry[..2], &[0, 32]);
+        let leaf = consent_receipt::tlog::leaf_hash(&entry[2..]);
+        assert_eq!(&tile[i * 32..(i + 1) * 32], &leaf[..], "entry {i}");
+    }
+    for bad in [
+        "/log/tile/entries/000",
+        "/log/tile/entries/001.p/1",
+        "/log/tile/0/000",
+        "/log/tile/0/001.p/1",
+        "/log/tile/9/000",
+        "/log/tile/00/000",
+        "/log/tile/0/../../etc",
+        "/log/tile/0/000.p/0",
+    ] {
         assert_problem(app.get(bad).await, 404, "not-found").await;
     }
+}
+
+#[tokio::test]
+async fn verify_says_the_log_only_grew_since_a_kept_checkpoint_and_fails_on_a_rewritten_one() {
+    let app = spawn_app().await;
+    leads(&app, 2).await;
+    let kept = checkpoint(&app).await;
+    leads(&app, 3).await;
+    let size = body(&kept).size;
+    let answer = app.get(&format!("/log/consistency?from={size}")).await.text().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (old, fresh, keys) = (dir.path().join("old.txt"), dir.path().join("answer.json"), dir.path().join("jwks.json"));
+    std::fs::write(&old, &kept).unwrap();
+    std::fs::write(&fresh, &answer).unwrap();
+    std::fs::write(&keys, app.get("/.well-known/jwks.json").await.text().await.unwrap()).unwrap();
+    let run = |answer: &std::path::Path| {
+        let out = Command::new(env!("CARGO_BIN_EXE_consent-verifier"))
+            .arg("verify")
+            .arg(&old)
+            .arg("--consistency")
+            .arg(answer)
+            .arg("--jwks")
+            .arg(&keys)
+            .output()
+            .unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).to_string())
+    };
+
+    let (code, out) = run(&fresh);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("only grew") && out.contains(&format!("the one of {size} you kept")), "{out}");
+
+    let mut rewritten: serde_json::Value = serde_json::from_str(&answer).unwrap();
+    let first = rewritten["proof"][0].as_str().unwrap().to_string();
+    rewritten["proof"][0] = b64::encode_std(&[0; 32]).into();
+    assert_ne!(first, rewritten["proof"][0]);
+    let forged = dir.path().join("forged.json");
+    std::fs::write(&forged, rewritten.to_string()).unwrap();
+    let (code, out) = run(&forged);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("the log was rewritten"), "{out}");
 }
