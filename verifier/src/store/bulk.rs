@@ -54,9 +54,21 @@ pub(super) async fn insert(
     columns: &[&str],
     rows: Vec<Vec<Value>>,
 ) -> Result<(), sqlx::Error> {
+    insert_then(conn, table, columns, rows, "").await
+}
+
+/// As [`insert`], with `tail` after the values (an `ON CONFLICT …` clause).
+pub(super) async fn insert_then(
+    conn: &mut AnyConnection,
+    table: &str,
+    columns: &[&str],
+    rows: Vec<Vec<Value>>,
+    tail: &str,
+) -> Result<(), sqlx::Error> {
     let mut rows = rows.into_iter();
     for size in chunk_sizes(rows.len()) {
-        let sql = format!("INSERT INTO {table} ({}) VALUES {}", columns.join(", "), placeholders(size, columns.len()));
+        let values = placeholders(size, columns.len());
+        let sql = format!("INSERT INTO {table} ({}) VALUES {values}{tail}", columns.join(", "));
         let mut q = sqlx::query(&sql);
         for row in rows.by_ref().take(size) {
             debug_assert_eq!(row.len(), columns.len(), "a row of {table} has the wrong width");

@@ -5,6 +5,7 @@
 
 use sqlx::Row;
 
+use super::bulk::{self, Value};
 use super::{Store, StoreError};
 
 impl Store {
@@ -58,13 +59,9 @@ impl Store {
     /// Stores the new stored hashes and the checkpoint of the grown tree, together.
     pub async fn append_tlog(&self, hashes: &[(u64, String)], size: u64, note: &str) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        for (idx, hash) in hashes {
-            sqlx::query("INSERT INTO tlog_hashes (idx, hash) VALUES ($1, $2) ON CONFLICT (idx) DO NOTHING")
-                .bind(*idx as i64)
-                .bind(hash)
-                .execute(&mut *tx)
-                .await?;
-        }
+        let rows =
+            hashes.iter().map(|(idx, hash)| vec![Value::from(*idx as i64), Value::from(hash.as_str())]).collect();
+        bulk::insert_then(&mut tx, "tlog_hashes", &["idx", "hash"], rows, " ON CONFLICT (idx) DO NOTHING").await?;
         sqlx::query("INSERT INTO tlog_checkpoints (size, note) VALUES ($1, $2) ON CONFLICT (size) DO NOTHING")
             .bind(size as i64)
             .bind(note)

@@ -14,7 +14,7 @@ pub async fn bundle_of(app: &TestApp, lead: &str) -> ProofBundle {
 
 /// A lead with a history: accepted, then withdrawn (from its own browser), then another
 /// lead after it, so the store's chain runs past it.
-async fn lead_with_history(app: &TestApp) -> (String, ProofBundle) {
+pub async fn lead_with_history(app: &TestApp) -> (String, ProofBundle) {
     let s = app.session().await;
     let key = consent_e2e::random_key();
     let c = s.claims(&unique_email());

@@ -70,8 +70,9 @@ async fn every_event_of_a_bundle_is_in_the_log_and_an_independent_rfc6962_check_
 #[tokio::test]
 async fn a_tampered_log_proof_or_checkpoint_is_refused() {
     let app = spawn_app().await;
-    let ids = leads(&app, 3).await;
-    let b = bundle_of(&app, &ids[0]).await;
+    // Accepted then withdrawn: at least two events, so two proofs to swap.
+    let (_, b) = crate::proofs::lead_with_history(&app).await;
+    assert!(b.tlog_proofs.len() >= 2);
     let refused = |b: &consent_receipt::ProofBundle| match verify_bundle(b, None) {
         Err(VerifyError::BadProof(why)) => why,
         other => panic!("not refused: {other:?}"),
