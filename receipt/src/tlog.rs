@@ -169,6 +169,53 @@ pub fn open_checkpoint(note: &str, name: &str, keys: &[VerifyingKey]) -> Option<
     signed.then(|| Checkpoint::parse(text)).flatten()
 }
 
+/// The key id of a witness's cosignature key (C2SP tlog-cosignature: as a signed note's,
+/// with the algorithm byte 0x04).
+pub fn cosignature_key_id(name: &str, key: &VerifyingKey) -> [u8; 4] {
+    let mut h = Sha256::new();
+    h.update(name.as_bytes());
+    h.update(b"\n\x04");
+    h.update(key.as_bytes());
+    let d = h.finalize();
+    [d[0], d[1], d[2], d[3]]
+}
+
+/// What a witness signs for a checkpoint's text at `time` (C2SP tlog-cosignature/v1).
+pub fn cosignature_message(checkpoint_text: &str, time: u64) -> String {
+    alloc::format!("cosignature/v1\ntime {time}\n{checkpoint_text}")
+}
+
+/// A witness's cosignature line: key id, time (8 bytes, big endian) and signature.
+pub fn cosignature_line(name: &str, key: &VerifyingKey, time: u64, sig: &Signature) -> String {
+    let mut blob = cosignature_key_id(name, key).to_vec();
+    blob.extend_from_slice(&time.to_be_bytes());
+    blob.extend_from_slice(&sig.to_bytes());
+    alloc::format!("\u{2014} {name} {}\n", b64::encode_std(&blob))
+}
+
+/// How many of `witnesses` (name and key) cosigned the checkpoint of this signed note.
+pub fn cosigned_by(note: &str, witnesses: &[(String, VerifyingKey)]) -> usize {
+    let Some(split) = note.find("\n\n") else { return 0 };
+    let (text, sigs) = (&note[..=split], &note[split + 2..]);
+    witnesses
+        .iter()
+        .filter(|(name, key)| {
+            sigs.lines().any(|line| {
+                let Some(rest) = line.strip_prefix("\u{2014} ") else { return false };
+                let Some((who, blob)) = rest.split_once(' ') else { return false };
+                let Some(blob) = b64::decode_std(blob).ok().filter(|b| b.len() == 76 && who == name) else {
+                    return false;
+                };
+                let Ok(sig) = Signature::from_slice(&blob[12..]) else { return false };
+                let mut time = [0u8; 8];
+                time.copy_from_slice(&blob[4..12]);
+                let message = cosignature_message(text, u64::from_be_bytes(time));
+                cosignature_key_id(name, key) == blob[..4] && key.verify_strict(message.as_bytes(), &sig).is_ok()
+            })
+        })
+        .count()
+}
+
 /// A C2SP tlog-proof: the position of one leaf, its inclusion proof, and the signed
 /// checkpoint the proof leads to.
 #[derive(Debug, Clone, PartialEq, Eq)]

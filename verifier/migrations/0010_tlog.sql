@@ -12,3 +12,9 @@ CREATE TABLE tlog_checkpoints (
     size BIGINT PRIMARY KEY,
     note TEXT NOT NULL
 );
+-- Each witness (by its add-checkpoint URL): the size of the last checkpoint it cosigned.
+-- Its cosignature lines are appended to that checkpoint's note.
+CREATE TABLE tlog_witnesses (
+    url  TEXT PRIMARY KEY,
+    size BIGINT NOT NULL
+);

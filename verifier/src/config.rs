@@ -76,6 +76,11 @@ pub struct Settings {
     #[arg(long = "allowed-origin", env = "CONSENT_ALLOWED_ORIGINS", value_delimiter = ',')]
     #[serde(default)]
     pub allowed_origins: Vec<String>,
+    /// A witness that cosigns the transparency log's checkpoints (C2SP tlog-witness): the
+    /// URL it serves `add-checkpoint` under (repeatable; comma-separated in the environment)
+    #[arg(long = "witness", env = "CONSENT_WITNESSES", value_delimiter = ',')]
+    #[serde(default)]
+    pub witnesses: Vec<String>,
     /// How long a nonce issued with a notice stays valid [default: 2h]
     #[arg(long, env = "CONSENT_NONCE_TTL")]
     pub nonce_ttl: Option<HumanDuration>,
@@ -126,7 +131,7 @@ pub struct Settings {
 
 macro_rules! prefer {
     ($a:expr, $b:expr, $($field:ident),+) => {
-        Settings { $($field: $a.$field.or($b.$field)),+, sms: $a.sms.or($b.sms), limits: $a.limits.or($b.limits), retention: $a.retention.or($b.retention), allowed_origins: if $a.allowed_origins.is_empty() { $b.allowed_origins } else { $a.allowed_origins } }
+        Settings { $($field: $a.$field.or($b.$field)),+, sms: $a.sms.or($b.sms), limits: $a.limits.or($b.limits), retention: $a.retention.or($b.retention), allowed_origins: if $a.allowed_origins.is_empty() { $b.allowed_origins } else { $a.allowed_origins }, witnesses: if $a.witnesses.is_empty() { $b.witnesses } else { $a.witnesses } }
     };
 }
 
@@ -209,6 +214,8 @@ pub struct Config {
     pub www_hint: Option<String>,
     /// Origins allowed for every notice (the public URL's origin is always allowed).
     pub allowed_origins: Vec<Origin>,
+    /// The witnesses' `add-checkpoint` URLs.
+    pub witnesses: Vec<String>,
     /// Nonce lifetime.
     pub nonce_ttl: Duration,
     /// Allowed clock skew.
@@ -299,6 +306,7 @@ impl Config {
             www_dir,
             www_hint,
             allowed_origins,
+            witnesses: s.witnesses.clone(),
             nonce_ttl: s.nonce_ttl.map_or(Duration::from_secs(2 * 3600), |d| d.0),
             clock_skew: s.clock_skew.map_or(Duration::from_secs(300), |d| d.0),
             request_timeout: s.request_timeout.map_or(Duration::from_secs(10), |d| d.0),

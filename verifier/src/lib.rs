@@ -40,6 +40,7 @@ pub mod startup;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod witness;
 
 pub use config::{Config, Settings};
 pub use startup::Application;

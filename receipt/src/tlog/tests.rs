@@ -112,3 +112,24 @@ fn a_tlog_proof_round_trips_and_garbage_is_refused() {
     }
     assert_eq!(Checkpoint::parse("o\n01\nAAAA\n"), None, "a size with a leading zero");
 }
+
+#[test]
+fn a_cosignature_counts_for_its_witness_and_checkpoint_only() {
+    let (log, w1, w2) =
+        (SigningKey::from_bytes(&[1; 32]), SigningKey::from_bytes(&[2; 32]), SigningKey::from_bytes(&[3; 32]));
+    let cp = Checkpoint { origin: "log.test/consent-log".into(), size: 9, root: leaf_hash(b"r") };
+    let text = cp.body();
+    let mut note =
+        alloc::format!("{text}\n{}", note_signature_line(&cp.origin, &log.verifying_key(), &log.sign(text.as_bytes())));
+    let t = 1_767_225_600;
+    let sig = w1.sign(cosignature_message(&text, t).as_bytes());
+    note.push_str(&cosignature_line("w1.test", &w1.verifying_key(), t, &sig));
+    let both = [("w1.test".into(), w1.verifying_key()), ("w2.test".into(), w2.verifying_key())];
+    assert_eq!(cosigned_by(&note, &both), 1);
+    assert_eq!(cosigned_by(&note, &both[1..]), 0, "another witness");
+    assert_eq!(cosigned_by(&note.replace("\n9\n", "\n10\n"), &both), 0, "another checkpoint");
+    let wrong_name = [("w3.test".into(), w1.verifying_key())];
+    assert_eq!(cosigned_by(&note, &wrong_name), 0, "another name");
+    // The log's own signature still opens: cosignatures are more lines of the same note.
+    assert_eq!(open_checkpoint(&note, &cp.origin, &[log.verifying_key()]), Some(cp));
+}

@@ -73,3 +73,53 @@ pub(crate) fn verify_log(old_note: &str, consistency: &Path, jwks: Option<&Jwks>
         }
     }
 }
+
+/// With `--witness`: every log checkpoint of the bundle carries the cosignatures of at
+/// least `required` (default: all) of these witnesses; prints the failure otherwise.
+pub(crate) fn witnessed(
+    bundle: &consent_receipt::ProofBundle,
+    (given, required): (&[String], Option<usize>),
+) -> Result<(), ExitCode> {
+    if given.is_empty() && required.is_none() {
+        return Ok(());
+    }
+    let mut witnesses = Vec::new();
+    for w in given {
+        let key = w.split_once('=').and_then(|(name, key)| {
+            let key = VerifyingKey::from_bytes(&b64::decode_array::<32>(key)?).ok()?;
+            Some((name.to_string(), key))
+        });
+        match key {
+            Some(k) => witnesses.push(k),
+            None => {
+                eprintln!("error: --witness takes NAME=KEY (the base64url Ed25519 key the witness prints), not {w:?}");
+                return Err(ExitCode::from(2));
+            }
+        }
+    }
+    let k = required.unwrap_or(witnesses.len());
+    if k > witnesses.len() {
+        eprintln!("error: --witnesses-required {k} is more than the {} --witness given", witnesses.len());
+        return Err(ExitCode::from(2));
+    }
+    if bundle.tlog_proofs.is_empty() && k > 0 {
+        println!("FAILED (bad-proof): the bundle has no transparency-log proofs, so no witness cosigned them");
+        return Err(ExitCode::from(1));
+    }
+    for (e, text) in bundle.events.iter().zip(&bundle.tlog_proofs) {
+        let note = consent_receipt::tlog::InclusionProof::parse(text).map(|p| p.checkpoint).unwrap_or_default();
+        let n = consent_receipt::tlog::cosigned_by(&note, &witnesses);
+        if n < k {
+            println!(
+                "FAILED (bad-proof): the log checkpoint proving event {} is cosigned by {n} of the witnesses, {k} required",
+                e.seq
+            );
+            return Err(ExitCode::from(1));
+        }
+    }
+    println!(
+        "Witnessed: every log checkpoint of the bundle is cosigned by at least {k} of the {} witnesses given.",
+        witnesses.len()
+    );
+    Ok(())
+}

@@ -41,6 +41,23 @@ enum Command {
         settings: Box<Settings>,
     },
     /// Create the signing key and nonce secret if missing, and print the public key set
+    /// Witness other verifiers' transparency logs: cosign each checkpoint that extends the
+    /// last one cosigned (C2SP tlog-witness, POST /add-checkpoint)
+    Witness {
+        /// The witness's name in its cosignatures, e.g. witness.example.org
+        #[arg(long)]
+        name: String,
+        /// Address to listen on
+        #[arg(long, default_value = "127.0.0.1:8090")]
+        listen: std::net::SocketAddr,
+        /// Where the witness keeps its key and what it cosigned
+        #[arg(long, default_value = "data/witness")]
+        data_dir: PathBuf,
+        /// A log to witness: ORIGIN=KEYS, its name in checkpoints (host/consent-log) and
+        /// its key set (a file or the verifier's /.well-known/jwks.json URL); repeatable
+        #[arg(long = "log", value_name = "ORIGIN=KEYS", required = true)]
+        logs: Vec<String>,
+    },
     Keygen {
         /// Keys directory
         #[arg(long, env = "CONSENT_KEYS_DIR", default_value = "data/keys")]
@@ -86,6 +103,14 @@ enum Command {
         /// (needs --jwks)
         #[arg(long, value_name = "ANSWER")]
         consistency: Option<PathBuf>,
+        /// A witness whose cosignature the bundle's log checkpoints must carry: NAME=KEY,
+        /// its name and base64url Ed25519 key (as `consent-verifier witness` prints them);
+        /// repeatable
+        #[arg(long = "witness", value_name = "NAME=KEY")]
+        witnesses: Vec<String>,
+        /// How many of the --witness must have cosigned [default: all of them]
+        #[arg(long, value_name = "K")]
+        witnesses_required: Option<usize>,
     },
     /// Check notice files
     #[command(subcommand)]
@@ -191,6 +216,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve { config, settings } => run_or_report(serve(config, *settings)),
+        Command::Witness { name, listen, data_dir, logs } => run_or_report(witness(name, listen, data_dir, &logs)),
         Command::Keygen { keys_dir } => run_or_report(keygen(&keys_dir)),
         Command::Keys(KeysCommand::Rotate { keys_dir }) => run_or_report(rotate(&keys_dir)),
         Command::Keys(KeysCommand::List { keys_dir }) => run_or_report(list_keys(&keys_dir)),
@@ -204,12 +230,26 @@ pub fn main() -> ExitCode {
                 Err(e) => run_or_report(Err(e)),
             }
         }
-        Command::Verify { file, seal, jwks, notice, aud, recipient, consistency } => {
+        Command::Verify { file, seal, jwks, notice, aud, recipient, consistency, witnesses, witnesses_required } => {
             let recipient = recipient.as_deref();
-            let extra = verify::Extra { recipient, consistency: consistency.as_deref() };
+            let witnesses = (&witnesses[..], witnesses_required);
+            let extra = verify::Extra { recipient, consistency: consistency.as_deref(), witnesses };
             verify(&file, seal.as_deref(), jwks.as_deref(), notice.as_deref(), aud.as_deref(), extra)
         }
     }
+}
+
+fn witness(name: String, listen: std::net::SocketAddr, data_dir: PathBuf, logs: &[String]) -> anyhow::Result<()> {
+    let mut known = std::collections::HashMap::new();
+    for log in logs {
+        let (origin, keys) =
+            log.split_once('=').context("--log takes ORIGIN=KEYS, e.g. example.com/consent-log=jwks.json")?;
+        let jwks = verify::load_jwks(keys)?;
+        known.insert(origin.to_string(), jwks.keys.iter().filter_map(|k| k.verifying_key().ok()).collect());
+    }
+    let w = crate::witness::Witness { name, listen, data_dir, logs: known };
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
+    runtime.block_on(crate::witness::serve(w))
 }
 
 fn run_or_report(result: anyhow::Result<()>) -> ExitCode {

@@ -18,6 +18,8 @@ pub(crate) struct Extra<'a> {
     pub recipient: Option<&'a str>,
     /// `--consistency`.
     pub consistency: Option<&'a Path>,
+    /// `--witness` (NAME=KEY) and `--witnesses-required`.
+    pub witnesses: (&'a [String], Option<usize>),
 }
 
 fn read_input(file: &Path) -> anyhow::Result<String> {
@@ -62,7 +64,7 @@ pub(crate) fn verify(
     aud: Option<&str>,
     extra: Extra<'_>,
 ) -> ExitCode {
-    let Extra { recipient, consistency } = extra;
+    let Extra { recipient, consistency, witnesses } = extra;
     let loaded = (|| -> anyhow::Result<_> {
         let input = read_input(file)?;
         let seal_text = seal_file.map(read_input).transpose()?;
@@ -92,7 +94,10 @@ pub(crate) fn verify(
     }
     let input = input.trim();
     if let Ok(bundle) = serde_json::from_str::<consent_receipt::ProofBundle>(input) {
-        return verify_proof(&bundle, jwks.as_ref(), recipient);
+        return match super::log::witnessed(&bundle, witnesses) {
+            Ok(()) => verify_proof(&bundle, jwks.as_ref(), recipient),
+            Err(code) => code,
+        };
     }
     // A DPV (JSON-LD) or Kantara export carries the bundle: that is what is checked.
     let export = serde_json::from_str::<serde_json::Value>(input).ok();

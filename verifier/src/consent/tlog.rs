@@ -115,8 +115,51 @@ pub async fn integrate(state: &AppState) -> Result<(u64, String), StoreError> {
         }
         let grown = size + new.len() as u64;
         let root = tlog_tiles::tree_hash(grown, &reader).map_err(corrupt)?;
-        state.store.append_tlog(&rows, grown, &sign(state, grown, root.0)).await?;
+        let note = sign(state, grown, root.0);
+        state.store.append_tlog(&rows, grown, &note).await?;
+        for url in &state.config.witnesses {
+            if let Err(e) = cosign(state, url, grown, &note).await {
+                tracing::warn!(witness = %url, error = %e, "a witness did not cosign; it is asked again with the next checkpoint");
+            }
+        }
     }
+}
+
+/// Asks a witness to cosign the checkpoint of `size` (C2SP tlog-witness `add-checkpoint`):
+/// the note, and the proof that it extends the last checkpoint the witness cosigned. A
+/// witness that knows another size says which (409) and is asked again from there.
+async fn cosign(state: &AppState, url: &str, size: u64, note: &str) -> anyhow::Result<()> {
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build()?;
+    let mut old = state.store.witness_size(url).await?;
+    for _ in 0..2 {
+        if old > size {
+            anyhow::bail!("the witness has seen {old} leaves, more than this checkpoint's {size}");
+        }
+        let proof = match old {
+            0 => Vec::new(),
+            _ => with_hashes(state, |r| tlog_tiles::prove_tree(size, old, r)).await?,
+        };
+        let mut body = format!("old {old}\n");
+        for h in &proof {
+            body.push_str(&b64::encode_std(&h.0));
+            body.push('\n');
+        }
+        body.push('\n');
+        body.push_str(note);
+        let res = client.post(url).body(body).send().await?;
+        let status = res.status();
+        let text = res.text().await?;
+        match status.as_u16() {
+            200 if !text.is_empty() && text.lines().all(|l| l.starts_with("\u{2014} ")) => {
+                let line = if text.ends_with('\n') { text } else { format!("{text}\n") };
+                state.store.add_cosignature(url, size, &line).await?;
+                return Ok(());
+            }
+            409 => old = text.trim().parse()?,
+            _ => anyhow::bail!("the witness answered {status}: {}", text.chars().take(200).collect::<String>()),
+        }
+    }
+    anyhow::bail!("the witness kept answering with another size")
 }
 
 /// The inclusion proof of event `seq` (from 1) against the latest checkpoint, as C2SP

@@ -70,4 +70,33 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
+
+    /// The size of the last checkpoint `witness` cosigned (0: none yet).
+    pub async fn witness_size(&self, witness: &str) -> Result<u64, StoreError> {
+        let size: Option<i64> = sqlx::query_scalar("SELECT size FROM tlog_witnesses WHERE url = $1")
+            .bind(witness)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(size.unwrap_or(0) as u64)
+    }
+
+    /// Adds a witness's cosignature line to the note of the checkpoint of `size`, and
+    /// records that the witness has seen that size.
+    pub async fn add_cosignature(&self, witness: &str, size: u64, line: &str) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE tlog_checkpoints SET note = note || $1 WHERE size = $2")
+            .bind(line)
+            .bind(size as i64)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO tlog_witnesses (url, size) VALUES ($1, $2) ON CONFLICT (url) DO UPDATE SET size = EXCLUDED.size",
+        )
+        .bind(witness)
+        .bind(size as i64)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
 }

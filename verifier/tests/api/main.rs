@@ -28,3 +28,4 @@ mod rules;
 mod smpp;
 mod sms;
 mod tlog;
+mod witness;
