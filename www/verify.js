@@ -78,6 +78,11 @@
     row(dl, say("status"), a.status);
     row(dl, say("history"), a.history.map(function (h) { return h.kind + " (" + time(h.at) + ")"; }));
     if (a.log) { row(dl, say("log"), say("log_holds", { origin: a.log.origin, size: a.log.size })); }
+    if (a.witnessed && a.witnessed.given > 0) {
+      row(dl, say("witnesses"), say("witnessed", a.witnessed));
+    } else if (a.cosigners && a.cosigners.length) {
+      row(dl, say("witnesses"), say("cosigners", { names: a.cosigners.join(", ") }));
+    }
     row(dl, say("checkpoint"), say("checkpoint_of", { events: a.checkpoint.events, at: time(a.checkpoint.at), kids: a.kids.join(", ") }));
     out.appendChild(dl);
     out.appendChild(el("p", say(a.keys_from_bundle ? "keys_inside" : "keys_loaded"), "hint"));
@@ -131,9 +136,10 @@
   function run() {
     var input = document.getElementById("input").value;
     var seal = document.getElementById("seal").value;
+    var witnesses = document.getElementById("witnesses").value;
     if (!window.consentCheckReady) { show({ ok: false, message: say("not_ready") }); return; }
     window.consentCheckReady.then(function (check) {
-      show(JSON.parse(check(input, seal, jwks)));
+      show(JSON.parse(check(input, seal, jwks, witnesses)));
     }, function (e) { show({ ok: false, message: say("not_ready") + " (" + e + ")" }); });
   }
 

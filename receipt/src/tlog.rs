@@ -216,6 +216,12 @@ pub fn cosigned_by(note: &str, witnesses: &[(String, VerifyingKey)]) -> usize {
         .count()
 }
 
+/// The names on a signed note's signature lines (the log's and its witnesses'), unchecked.
+pub fn signers(note: &str) -> Vec<String> {
+    let sigs = note.split_once("\n\n").map_or("", |(_, s)| s);
+    sigs.lines().filter_map(|l| l.strip_prefix("\u{2014} ")?.split_once(' ').map(|(n, _)| n.to_string())).collect()
+}
+
 /// A C2SP tlog-proof: the position of one leaf, its inclusion proof, and the signed
 /// checkpoint the proof leads to.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -12,11 +12,12 @@ use serde_json::{Value, json};
 use wasm_bindgen::prelude::wasm_bindgen;
 
 /// Checks `input` (a proof bundle, a compact receipt, a compact seal, or JSON with
-/// `"receipt"` and `"seal"`), with an optional separate `seal` and key set `jwks` (empty
-/// strings for none), and answers with the account or the failure, as JSON text.
+/// `"receipt"` and `"seal"`), with an optional separate `seal`, key set `jwks` and
+/// `witnesses` (lines `NAME=KEY`: whose cosignatures of the log checkpoints to count);
+/// empty strings for none. Answers with the account or the failure, as JSON text.
 #[wasm_bindgen]
-pub fn check(input: &str, seal: &str, jwks: &str) -> String {
-    let answer = match account(input.trim(), seal.trim(), jwks.trim()) {
+pub fn check(input: &str, seal: &str, jwks: &str, witnesses: &str) -> String {
+    let answer = match account(input.trim(), seal.trim(), jwks.trim(), witnesses) {
         Ok(v) => v,
         Err(Failure::Verify(e)) => failed(&e),
         Err(Failure::Input(message)) => json!({"ok": false, "code": "bad-input", "message": message}),
@@ -42,13 +43,30 @@ fn failed(e: &VerifyError) -> Value {
     json!({"ok": false, "code": info.code, "rule": info.rule, "title": info.title, "text": info.text, "message": e.to_string()})
 }
 
-fn account(input: &str, seal: &str, jwks: &str) -> Result<Value, Failure> {
+/// The witnesses given as `NAME=KEY` lines (base64url Ed25519 keys).
+fn witness_keys(text: &str) -> Result<Vec<(String, consent_receipt::VerifyingKey)>, Failure> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let (name, key) = l.split_once('=').ok_or(Failure::Input("a witness is NAME=KEY"))?;
+            let bytes =
+                b64::decode_array::<32>(key.trim()).ok_or(Failure::Input("a witness key is 32 bytes of base64url"))?;
+            let key =
+                consent_receipt::VerifyingKey::from_bytes(&bytes).map_err(|_| Failure::Input("not an Ed25519 key"))?;
+            Ok((name.trim().to_string(), key))
+        })
+        .collect()
+}
+
+fn account(input: &str, seal: &str, jwks: &str, witnesses: &str) -> Result<Value, Failure> {
+    let witnesses = witness_keys(witnesses)?;
     let jwks: Option<Jwks> = match jwks {
         "" => None,
         text => Some(serde_json::from_str(text).map_err(|_| Failure::Input("the key set is not a JWKS"))?),
     };
     if let Ok(bundle) = serde_json::from_str::<ProofBundle>(input) {
-        return bundle_account(&bundle, jwks.as_ref());
+        return bundle_account(&bundle, jwks.as_ref(), &witnesses);
     }
     if input.contains("\"consent-proof/v1\"") {
         return Err(Failure::Input("the bundle does not have the consent-proof/v1 shape"));
@@ -113,8 +131,23 @@ fn seal_account(seal: &str, receipt: Option<&str>, jwks: &Jwks) -> Result<Value,
     }))
 }
 
-fn bundle_account(bundle: &ProofBundle, jwks: Option<&Jwks>) -> Result<Value, Failure> {
+fn bundle_account(
+    bundle: &ProofBundle,
+    jwks: Option<&Jwks>,
+    witnesses: &[(String, consent_receipt::VerifyingKey)],
+) -> Result<Value, Failure> {
     let r = consent_receipt::verify_bundle(bundle, jwks)?;
+    let notes: Vec<String> = bundle
+        .tlog_proofs
+        .iter()
+        .filter_map(|p| consent_receipt::tlog::InclusionProof::parse(p).map(|p| p.checkpoint))
+        .collect();
+    let log_name = r.log.as_ref().map(|(o, _)| o.clone()).unwrap_or_default();
+    let mut cosigners: Vec<String> =
+        notes.iter().flat_map(|n| consent_receipt::tlog::signers(n)).filter(|n| n != &log_name).collect();
+    cosigners.sort();
+    cosigners.dedup();
+    let least = notes.iter().map(|n| consent_receipt::tlog::cosigned_by(n, witnesses)).min().unwrap_or(0);
     let pairs =
         |v: &[(String, String)]| v.iter().map(|(id, label)| json!({"id": id, "label": label})).collect::<Vec<_>>();
     let mut kids = r.kids.clone();
@@ -139,6 +172,8 @@ fn bundle_account(bundle: &ProofBundle, jwks: Option<&Jwks>) -> Result<Value, Fa
         "kids": kids,
         "keys_from_bundle": jwks.is_none(),
         "log": r.log.as_ref().map(|(origin, size)| json!({"origin": origin, "size": size})),
+        "cosigners": cosigners,
+        "witnessed": json!({"given": witnesses.len(), "least": least}),
     }))
 }
 
@@ -147,7 +182,7 @@ mod tests {
     use super::check;
 
     fn answer(input: &str, seal: &str, jwks: &str) -> serde_json::Value {
-        serde_json::from_str(&check(input, seal, jwks)).unwrap()
+        serde_json::from_str(&check(input, seal, jwks, "")).unwrap()
     }
 
     #[test]
@@ -158,5 +193,7 @@ mod tests {
             assert!(a["message"].as_str().is_some_and(|m| !m.is_empty()), "{input}: {a}");
         }
         assert_eq!(answer("x", "", "not json")["code"], "bad-input");
+        let bad_witness: serde_json::Value = serde_json::from_str(&check("x", "", "", "no-equals-sign")).unwrap();
+        assert_eq!(bad_witness["code"], "bad-input");
     }
 }

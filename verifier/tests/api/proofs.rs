@@ -215,7 +215,7 @@ async fn the_page_checker_gives_the_same_account_as_the_library_and_names_what_f
     let text = serde_json::to_string(&b).unwrap();
     let jwks = app.get("/.well-known/jwks.json").await.text().await.unwrap();
 
-    let page: serde_json::Value = serde_json::from_str(&consent_receipt_wasm::check(&text, "", &jwks)).unwrap();
+    let page: serde_json::Value = serde_json::from_str(&consent_receipt_wasm::check(&text, "", &jwks, "")).unwrap();
     let report = verify_bundle(&b, Some(&serde_json::from_str(&jwks).unwrap())).unwrap();
 
     assert_eq!((page["ok"].as_bool(), page["kind"].as_str()), (Some(true), Some("bundle")), "{page}");
@@ -228,7 +228,8 @@ async fn the_page_checker_gives_the_same_account_as_the_library_and_names_what_f
     let mut altered = b.clone();
     altered.notice.purposes[0].text.push_str(" (and more)");
     let page: serde_json::Value =
-        serde_json::from_str(&consent_receipt_wasm::check(&serde_json::to_string(&altered).unwrap(), "", "")).unwrap();
+        serde_json::from_str(&consent_receipt_wasm::check(&serde_json::to_string(&altered).unwrap(), "", "", ""))
+            .unwrap();
     assert_eq!((page["ok"].as_bool(), page["code"].as_str()), (Some(false), Some("bad-proof")), "{page}");
     assert!(page["message"].as_str().unwrap().contains("notice text"), "{page}");
 }

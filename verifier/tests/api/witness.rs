@@ -78,6 +78,14 @@ async fn a_witness_cosigns_only_a_log_that_grows_and_a_bundle_can_require_its_co
     assert_eq!(verify(&["--witness", &real, "--witness", &other, "--witnesses-required", "1"]).0, Some(0), "1 of 2");
     assert_eq!(verify(&["--witness", &real, "--witness", &other]).0, Some(1), "2 of 2 required");
 
+    // The checker page's code counts the same cosignatures.
+    let text = serde_json::to_string(&bundle).unwrap();
+    let page =
+        |w: &str| serde_json::from_str::<serde_json::Value>(&consent_receipt_wasm::check(&text, "", "", w)).unwrap();
+    assert_eq!(page(&real)["witnessed"], serde_json::json!({"given": 1, "least": 1}));
+    assert_eq!(page(&other)["witnessed"]["least"], 0);
+    assert_eq!(page("")["cosigners"], serde_json::json!(["witness.test"]));
+
     // Asked directly: a checkpoint that does not extend what it cosigned is refused.
     let latest = app.get("/log/checkpoint").await.text().await.unwrap();
     let size: u64 = latest.lines().nth(1).unwrap().parse().unwrap();
