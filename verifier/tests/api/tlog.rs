@@ -141,6 +141,11 @@ async fn the_tiles_are_served_at_c2sp_paths_and_hash_to_the_checkpoint_root() {
     let request =
         serde_json::json!({"mode": "tile", "hashes": b64::encode_std(&tile), "root": b64::encode_std(&cp.root)});
     assert!(python(request), "the root recomputed from every leaf hash");
+    let mut tampered = tile.to_vec();
+    tampered[0] ^= 1;
+    let request =
+        serde_json::json!({"mode": "tile", "hashes": b64::encode_std(&tampered), "root": b64::encode_std(&cp.root)});
+    assert!(!python(request), "a tampered tile does not hash to the root");
 
     // The entries themselves: each leaf's data is its event's hash, and hashes to the tile's leaf.
     let res = app.get(&format!("/log/tile/entries/000.p/{}", cp.size)).await;

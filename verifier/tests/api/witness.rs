@@ -77,6 +77,16 @@ async fn a_witness_cosigns_only_a_log_that_grows_and_a_bundle_can_require_its_co
     assert_eq!(code, Some(1), "another key did not cosign: {out}");
     assert_eq!(verify(&["--witness", &real, "--witness", &other, "--witnesses-required", "1"]).0, Some(0), "1 of 2");
     assert_eq!(verify(&["--witness", &real, "--witness", &other]).0, Some(1), "2 of 2 required");
+    // A cosignature edited by one byte no longer counts.
+    let mut edited = bundle.clone();
+    for p in edited.tlog_proofs.iter_mut() {
+        let at = p.rfind("\u{2014} witness.test ").unwrap() + "\u{2014} witness.test ".len() + 20;
+        let flipped = if &p[at..=at] == "A" { "B" } else { "A" };
+        p.replace_range(at..=at, flipped);
+    }
+    std::fs::write(&file, serde_json::to_string(&edited).unwrap()).unwrap();
+    assert_eq!(verify(&["--witness", &real]).0, Some(1), "a tampered cosignature is refused");
+    std::fs::write(&file, serde_json::to_string(&bundle).unwrap()).unwrap();
 
     // The checker page's code counts the same cosignatures.
     let text = serde_json::to_string(&bundle).unwrap();
