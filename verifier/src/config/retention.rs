@@ -25,6 +25,11 @@ pub struct RetentionSettings {
     /// deleted at the end [default: 30d]
     #[arg(long, env = "CONSENT_RENEWAL_LEAD_TIME")]
     pub renewal_lead_time: Option<HumanDuration>,
+    /// How long a lead that never completed its double opt-in (or its parent's approval)
+    /// is kept: then it is deleted, its events aside; at least 8 days, the confirmation
+    /// link lasting 7 [default: 30d]
+    #[arg(long, env = "CONSENT_UNCONFIRMED_AFTER")]
+    pub unconfirmed_after: Option<HumanDuration>,
 }
 
 impl RetentionSettings {
@@ -33,6 +38,7 @@ impl RetentionSettings {
         RetentionSettings {
             erase_contacts_after: self.erase_contacts_after.or(fallback.erase_contacts_after),
             renewal_lead_time: self.renewal_lead_time.or(fallback.renewal_lead_time),
+            unconfirmed_after: self.unconfirmed_after.or(fallback.unconfirmed_after),
         }
     }
 }
@@ -44,6 +50,8 @@ pub struct RetentionConfig {
     pub erase_contacts_after: Duration,
     /// Time before the end of retention at which the renewal request goes out.
     pub renewal_lead_time: Duration,
+    /// How long a lead waiting for its double opt-in or a parent is kept.
+    pub unconfirmed_after: Duration,
 }
 
 /// Thirty days: long enough to answer a question about a withdrawal just made (and far
@@ -59,9 +67,14 @@ impl RetentionConfig {
         if renewal_lead_time < Duration::from_secs(86_400) || renewal_lead_time >= Duration::from_secs(365 * 86_400) {
             bail!("--renewal-lead-time must be at least a day and less than a year (e.g. 30d)");
         }
+        let unconfirmed_after = s.unconfirmed_after.map_or(THIRTY_DAYS, |d| d.0);
+        if unconfirmed_after < Duration::from_secs(8 * 86_400) {
+            bail!("--unconfirmed-after must be at least 8 days: the confirmation link lasts 7 (e.g. 30d)");
+        }
         Ok(RetentionConfig {
             erase_contacts_after: s.erase_contacts_after.map_or(THIRTY_DAYS, |d| d.0),
             renewal_lead_time,
+            unconfirmed_after,
         })
     }
 }
@@ -86,6 +99,10 @@ mod tests {
         for bad in ["0s", "2h", "400d"] {
             let s = RetentionSettings { renewal_lead_time: Some(bad.parse().unwrap()), ..Default::default() };
             assert!(RetentionConfig::resolve(s).is_err(), "{bad}");
+        }
+        for bad in ["0s", "7d"] {
+            let s = RetentionSettings { unconfirmed_after: Some(bad.parse().unwrap()), ..Default::default() };
+            assert!(RetentionConfig::resolve(s).is_err(), "an unconfirmed lead kept {bad} dies before its link");
         }
     }
 }

@@ -9,7 +9,10 @@
 //!   withdrawal still holds;
 //! - an active lead whose retention ends soon is asked, once, to renew ([`super::renewal`]);
 //! - a withdrawn or refused lead, after `--erase-contacts-after`, keeps its contact only as
-//!   keyed hashes (the suppression list's), without its receipt, which names it.
+//!   keyed hashes (the suppression list's), without its receipt, which names it;
+//! - a lead that never completed its double opt-in or its parent's approval is deleted
+//!   after `--unconfirmed-after` (30 days): nobody may write to it, so nothing justifies
+//!   keeping it for the three years of a consent (`purged`, reason `unconfirmed`).
 //!
 //! A click reported through the admin API is contact ([`super::activity`]); an open never is.
 
@@ -52,6 +55,8 @@ pub struct Report {
     pub asked: usize,
     /// Withdrawn or refused leads whose contact data was erased.
     pub erased: usize,
+    /// Leads deleted because they never completed their double opt-in or approval.
+    pub unconfirmed: usize,
 }
 
 /// The whole job, once: deletes what ended, asks what ends soon, erases what was withdrawn.
@@ -59,10 +64,40 @@ pub async fn run_once(state: &AppState) -> Result<Report, StoreError> {
     let deleted = purge_once(state).await?;
     let asked = super::renewal::ask_once(state).await?;
     let erased = erase_once(state).await?;
-    if deleted + asked + erased > 0 {
-        tracing::info!(deleted, asked, erased, "retention job");
+    let unconfirmed = unconfirmed_once(state).await?;
+    if deleted + asked + erased + unconfirmed > 0 {
+        tracing::info!(deleted, asked, erased, unconfirmed, "retention job");
     }
-    Ok(Report { deleted, asked, erased })
+    Ok(Report { deleted, asked, erased, unconfirmed })
+}
+
+/// Deletes the leads that waited for their double opt-in or a parent longer than
+/// `--unconfirmed-after`; returns how many.
+pub async fn unconfirmed_once(state: &AppState) -> Result<usize, StoreError> {
+    let now = state.clock.now();
+    let cutoff = now - state.config.retention.unconfirmed_after.as_secs() as i64;
+    let mut total = 0;
+    let mut after = String::new();
+    loop {
+        let page = state.store.leads_waiting_since(cutoff, &after, BATCH).await?;
+        let Some(last) = page.last() else { break };
+        after = last.id.clone();
+        let leads = page
+            .into_iter()
+            .map(|l| Ending {
+                event: EventKind::Purged,
+                lead_id: l.id,
+                expect_status: l.status,
+                expect_last_contact: l.last_contact_at,
+            })
+            .collect();
+        if let LifeOutcome::Count(n) =
+            state.writer.life(LifeOp::Purge(Purge { leads, reason: "unconfirmed" }), now).await?
+        {
+            total += n;
+        }
+    }
+    Ok(total)
 }
 
 /// Deletes every lead past its retention, of any notice ever served; returns how many.

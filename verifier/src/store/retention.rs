@@ -120,6 +120,28 @@ impl Store {
             .collect()
     }
 
+    /// Up to `limit` leads after `after` still waiting for their double opt-in or a
+    /// parent's approval, with no step since `cutoff`.
+    pub async fn leads_waiting_since(&self, cutoff: i64, after: &str, limit: i64) -> Result<Vec<Ended>, StoreError> {
+        let sql = format!(
+            "SELECT id, status, last_contact_at FROM leads WHERE status IN ($1, $2) AND last_contact_at < $3 \
+             AND id > $4 ORDER BY id LIMIT {}",
+            limit.max(0)
+        );
+        let rows = sqlx::query(&sql)
+            .bind(LeadStatus::PendingConfirmation.as_str())
+            .bind(LeadStatus::AwaitingGuardian.as_str())
+            .bind(cutoff)
+            .bind(after)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Ended { id: r.try_get("id")?, status: status(r)?, last_contact_at: r.try_get("last_contact_at")? })
+            })
+            .collect()
+    }
+
     /// Up to `limit` active leads after `after` of the versions served with `days` of
     /// retention, without contact since `cutoff`, and not asked to renew since their last
     /// contact.

@@ -148,3 +148,29 @@ async fn a_withdrawn_lead_keeps_only_a_keyed_hash_after_the_delay() {
     let audit = consent_verifier::consent::audit::verify_chain(&app.state.store).await.unwrap();
     assert!(matches!(audit, consent_verifier::consent::audit::Audit::Intact { .. }), "{audit:?}");
 }
+
+#[tokio::test]
+async fn a_lead_that_never_confirmed_is_deleted_after_thirty_days_not_three_years() {
+    let app = spawn_app().await;
+    let (old, _) = app.valid_receipt().await;
+    let old =
+        app.post_lead(&old).await.json::<serde_json::Value>().await.unwrap()["lead_id"].as_str().unwrap().to_string();
+    app.clock.advance(25 * crate::retention::DAY);
+    // Signed on the verifier's (advanced) clock.
+    let mut c = app.session().await.claims(&unique_email());
+    c.iat = app.clock.now();
+    c.decisions.iter_mut().for_each(|d| d.at = c.iat);
+    let res = app.post_lead(&sign(&c)).await.json::<serde_json::Value>().await.unwrap();
+    let recent = res["lead_id"].as_str().unwrap_or_else(|| panic!("{res}")).to_string();
+    app.clock.advance(6 * crate::retention::DAY);
+
+    let report = crate::retention::job(&app).await;
+
+    assert_eq!(report.unconfirmed, 1, "{report:?}");
+    assert!(app.state.store.lead(&old).await.unwrap().is_none(), "31 days without a confirmation: deleted");
+    assert!(app.state.store.lead(&recent).await.unwrap().is_some(), "6 days: its link still works");
+    let events = app.state.store.lead_events(&old).await.unwrap();
+    let purged = events.iter().find(|e| e.kind == "purged").expect("the deletion is an event");
+    assert_eq!(purged.data["reason"], "unconfirmed");
+    assert_eq!(crate::retention::job(&app).await.unconfirmed, 0, "once");
+}
