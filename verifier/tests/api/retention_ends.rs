@@ -164,13 +164,15 @@ async fn a_lead_that_never_confirmed_is_deleted_after_thirty_days_not_three_year
     let recent = res["lead_id"].as_str().unwrap_or_else(|| panic!("{res}")).to_string();
     app.clock.advance(6 * crate::retention::DAY);
 
+    // (The job also runs by itself at start: the count can be another run's.)
     let report = crate::retention::job(&app).await;
 
-    assert_eq!(report.unconfirmed, 1, "{report:?}");
+    assert!(report.unconfirmed <= 1, "{report:?}");
     assert!(app.state.store.lead(&old).await.unwrap().is_none(), "31 days without a confirmation: deleted");
     assert!(app.state.store.lead(&recent).await.unwrap().is_some(), "6 days: its link still works");
     let events = app.state.store.lead_events(&old).await.unwrap();
-    let purged = events.iter().find(|e| e.kind == "purged").expect("the deletion is an event");
-    assert_eq!(purged.data["reason"], "unconfirmed");
-    assert_eq!(crate::retention::job(&app).await.unconfirmed, 0, "once");
+    let purged: Vec<_> = events.iter().filter(|e| e.kind == "purged").collect();
+    assert_eq!(purged.len(), 1, "deleted once, and the deletion is an event");
+    assert_eq!(purged[0].data["reason"], "unconfirmed");
+    assert_eq!(crate::retention::job(&app).await.unconfirmed, 0, "nothing left to delete");
 }
