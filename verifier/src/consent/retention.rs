@@ -71,63 +71,60 @@ pub async fn run_once(state: &AppState) -> Result<Report, StoreError> {
     Ok(Report { deleted, asked, erased, unconfirmed })
 }
 
-/// Deletes the leads that waited for their double opt-in or a parent longer than
-/// `--unconfirmed-after`; returns how many.
-pub async fn unconfirmed_once(state: &AppState) -> Result<usize, StoreError> {
-    let now = state.clock.now();
-    let cutoff = now - state.config.retention.unconfirmed_after.as_secs() as i64;
-    let mut total = 0;
-    let mut after = String::new();
-    loop {
-        let page = state.store.leads_waiting_since(cutoff, &after, BATCH).await?;
-        let Some(last) = page.last() else { break };
-        after = last.id.clone();
-        let leads = page
-            .into_iter()
-            .map(|l| Ending {
-                event: EventKind::Purged,
-                lead_id: l.id,
-                expect_status: l.status,
-                expect_last_contact: l.last_contact_at,
-            })
-            .collect();
-        if let LifeOutcome::Count(n) =
-            state.writer.life(LifeOp::Purge(Purge { leads, reason: "unconfirmed" }), now).await?
-        {
-            total += n;
-        }
-    }
-    Ok(total)
-}
-
 /// Deletes every lead past its retention, of any notice ever served; returns how many.
 pub async fn purge_once(state: &AppState) -> Result<usize, StoreError> {
     let now = state.clock.now();
     let mut total = 0;
     for days in state.store.retention_periods().await? {
-        let cutoff = now - span(days);
-        let mut after = String::new();
-        loop {
-            let page = state.store.leads_ended(days, cutoff, &after, BATCH).await?;
-            let Some(last) = page.last() else { break };
-            after = last.id.clone();
-            let leads = page
-                .into_iter()
-                .map(|l| Ending {
-                    event: if l.status == LeadStatus::Active { EventKind::ConsentExpired } else { EventKind::Purged },
-                    lead_id: l.id,
-                    expect_status: l.status,
-                    expect_last_contact: l.last_contact_at,
-                })
-                .collect();
-            if let LifeOutcome::Count(n) =
-                state.writer.life(LifeOp::Purge(Purge { leads, reason: "retention" }), now).await?
-            {
-                total += n;
-            }
-        }
+        total += delete_pages(state, Due::Ended { days, cutoff: now - span(days) }).await?;
     }
     Ok(total)
+}
+
+/// Deletes the leads that waited for their double opt-in or a parent longer than
+/// `--unconfirmed-after`; returns how many.
+pub async fn unconfirmed_once(state: &AppState) -> Result<usize, StoreError> {
+    let cutoff = state.clock.now() - state.config.retention.unconfirmed_after.as_secs() as i64;
+    delete_pages(state, Due::Unconfirmed { cutoff }).await
+}
+
+/// Which leads a deletion pass is for.
+#[derive(Debug, Clone, Copy)]
+enum Due {
+    /// Those of the versions served with `days` of retention, without contact since `cutoff`.
+    Ended { days: Option<i64>, cutoff: i64 },
+    /// Those still waiting for a double opt-in or a parent, with no step since `cutoff`.
+    Unconfirmed { cutoff: i64 },
+}
+
+/// Deletes, a page at a time, the leads `due` names (an active consent ends as
+/// `consent_expired`, any other lead as `purged`), each only if it is still as it was read;
+/// returns how many.
+async fn delete_pages(state: &AppState, due: Due) -> Result<usize, StoreError> {
+    let now = state.clock.now();
+    let (mut total, mut after) = (0, String::new());
+    loop {
+        let (page, reason) = match due {
+            Due::Ended { days, cutoff } => (state.store.leads_ended(days, cutoff, &after, BATCH).await?, "retention"),
+            Due::Unconfirmed { cutoff } => {
+                (state.store.leads_waiting_since(cutoff, &after, BATCH).await?, "unconfirmed")
+            }
+        };
+        let Some(last) = page.last() else { return Ok(total) };
+        after = last.id.clone();
+        let leads = page
+            .into_iter()
+            .map(|l| Ending {
+                event: if l.status == LeadStatus::Active { EventKind::ConsentExpired } else { EventKind::Purged },
+                lead_id: l.id,
+                expect_status: l.status,
+                expect_last_contact: l.last_contact_at,
+            })
+            .collect();
+        if let LifeOutcome::Count(n) = state.writer.life(LifeOp::Purge(Purge { leads, reason }), now).await? {
+            total += n;
+        }
+    }
 }
 
 /// Erases the contact data of every withdrawn or refused lead that ended more than
