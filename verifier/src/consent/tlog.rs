@@ -180,7 +180,12 @@ pub async fn inclusion(state: &AppState, seqs: &[i64]) -> Result<Vec<String>, St
 pub async fn consistency(state: &AppState, old: u64) -> Result<Option<(String, String, Vec<String>)>, StoreError> {
     let (size, note) = integrate(state).await?;
     let Some(old_note) = state.store.tlog_checkpoint(old).await?.filter(|_| old <= size) else { return Ok(None) };
-    let proof = with_hashes(state, |r| tlog_tiles::prove_tree(size, old, r)).await?;
+    // From the empty tree, or to the same tree, the proof is empty (RFC 9162 §2.1.4).
+    let proof = match old {
+        0 => Vec::new(),
+        _ if old == size => Vec::new(),
+        _ => with_hashes(state, |r| tlog_tiles::prove_tree(size, old, r)).await?,
+    };
     Ok(Some((old_note, note, proof.iter().map(|h| b64::encode_std(&h.0)).collect())))
 }
 

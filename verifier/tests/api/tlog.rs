@@ -124,6 +124,11 @@ async fn the_log_only_grows_and_a_consistency_proof_between_checkpoints_holds_in
     assert!(!python(forked), "a different history is not consistent");
     assert!(!consistent(old.size, &[7; 32], new.size, &new.root, &proof));
     assert_problem(app.get("/log/consistency?from=999999").await, 404, "not-found").await;
+    // From the empty tree (the first checkpoint a fresh log signs) and to the same size.
+    for from in [0, new.size] {
+        let res = app.get(&format!("/log/consistency?from={from}")).await;
+        assert_eq!(res.status(), 200, "from {from}");
+    }
 }
 
 #[tokio::test]
