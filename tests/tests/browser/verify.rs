@@ -46,6 +46,8 @@ async fn the_checker_page_verifies_a_bundle_offline_and_shows_what_fails_in_an_a
     let (verdict, account) = check(&site, &text).await;
     assert_eq!(verdict, "holds", "{account}");
     assert!(account.contains("ada@example.org") && account.contains("newsletter-email"), "{account}");
+    let violations = axe_violations(&site).await;
+    assert!(violations.is_empty(), "/verify.html: {}", serde_json::to_string_pretty(&violations).unwrap());
 
     // Saved to disk, opened from file:// once the verifier is gone: nothing to reach.
     let saved = tempfile::tempdir().unwrap();
