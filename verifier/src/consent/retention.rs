@@ -21,6 +21,7 @@ use tokio::sync::watch;
 use super::tokens::{contact_hash, phone_hash};
 use crate::domain::{EventKind, LeadStatus};
 use crate::state::AppState;
+use crate::store::retention::ByLastContact;
 use crate::store::{Ending, Erase, Erasure, LifeOp, LifeOutcome, Purge, StoreError};
 
 /// The retention of a notice version served before its retention was recorded: the
@@ -71,11 +72,11 @@ pub async fn purge_once(state: &AppState) -> Result<usize, StoreError> {
     let mut total = 0;
     for days in state.store.retention_periods().await? {
         let cutoff = now - span(days);
-        let mut after = String::new();
+        let mut after = ByLastContact::start();
         loop {
             let page = state.store.leads_ended(days, cutoff, &after, BATCH).await?;
             let Some(last) = page.last() else { break };
-            after = last.id.clone();
+            after = ByLastContact { last_contact_at: last.last_contact_at, id: last.id.clone() };
             let leads = page
                 .into_iter()
                 .map(|l| Ending {

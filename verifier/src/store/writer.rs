@@ -6,12 +6,15 @@
 //! durable at a rate no per-request transaction reaches. On PostgreSQL the same batching
 //! saves round trips, and the lock on the chain head orders replicas' batches.
 
+use std::time::Instant;
+
 use tokio::sync::{mpsc, oneshot};
 
 use super::accept::{AcceptOutcome, NewLead, insert_leads};
 use super::chain::Chain;
 use super::transitions::{self, LifeOp, LifeOutcome};
 use super::{Backend, Store, StoreError};
+use crate::stages::{self, Stage};
 
 /// Most writes committed together.
 const MAX_BATCH: usize = 512;
@@ -49,7 +52,7 @@ impl Writer {
     pub fn spawn(store: Store) -> (Writer, WriterTask) {
         let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
         let (stop, stopped) = oneshot::channel();
-        let handle = tokio::spawn(run(store, rx, stopped));
+        let handle = tokio::spawn(stages::timed(Stage::Writer, run(store, rx, stopped)));
         (Writer { tx }, WriterTask { handle, stop })
     }
 
@@ -140,6 +143,7 @@ async fn run(store: Store, mut rx: mpsc::Receiver<Job>, mut stop: oneshot::Recei
 }
 
 async fn apply(store: &Store, jobs: &[Job]) -> Result<Vec<OpResult>, sqlx::Error> {
+    let started = stages::enabled().then(Instant::now);
     let mut tx = match store.backend {
         // IMMEDIATE takes the write lock now rather than failing to upgrade later.
         Backend::Sqlite => store.pool.begin_with("BEGIN IMMEDIATE").await?,
@@ -162,6 +166,10 @@ async fn apply(store: &Store, jobs: &[Job]) -> Result<Vec<OpResult>, sqlx::Error
         });
     }
     chain.save(&mut tx).await?;
+    let committing = started.map(|s| (s.elapsed(), Instant::now()));
     tx.commit().await?;
+    if let Some((statements, commit)) = committing {
+        stages::batch(jobs.len(), statements, commit.elapsed());
+    }
     Ok(results)
 }

@@ -25,3 +25,4 @@ mod robustness;
 mod rules;
 mod smpp;
 mod sms;
+mod stages;
