@@ -36,7 +36,12 @@ fn secs() -> u64 {
 /// `BENCH_ONLY=sqlite`: only the SQLite phases (crypto ceiling, end to end, a million
 /// leads), to iterate on the store quickly.
 fn sqlite_only() -> bool {
-    std::env::var("BENCH_ONLY").is_ok_and(|v| v == "sqlite")
+    std::env::var("BENCH_ONLY").is_ok_and(|v| v == "sqlite" || v == "growth")
+}
+
+/// `BENCH_ONLY=growth`: only the comparison of ten thousand and a million stored leads.
+fn growth_only() -> bool {
+    std::env::var("BENCH_ONLY").is_ok_and(|v| v == "growth")
 }
 
 /// Concurrent clients of the saturation phases (`BENCH_CLIENTS`, default 32).
@@ -66,6 +71,14 @@ fn main() -> anyhow::Result<()> {
     let client = reqwest::Client::new();
     let session = rt.block_on(Session::fetch(&client, &verifier.base, "newsletter", "en", PUBLIC))?;
 
+    if growth_only() {
+        drop(verifier);
+        rt.block_on(prefill(&sqlite, 1_000_000))?;
+        let stores = [(small_dir.path(), small.as_str()), (data.path(), sqlite.as_str())];
+        let [small, big] = rt.block_on(growth(stores, keys.path(), &session, &admin))?;
+        println!("store growth, SQLite: 10k leads {small:.0}/s, 1M leads {big:.0}/s  (ratio {:.2})", big / small);
+        return Ok(());
+    }
     let before = crypto_ceiling(&session)?;
     let r = rt.block_on(end_to_end(&verifier, &session, &admin))?;
     let ceiling = before.max(crypto_ceiling(&session)?);
@@ -114,7 +127,7 @@ fn main() -> anyhow::Result<()> {
     );
     println!("verifier peak RSS                            : {:>9.1} MB  (target <= 100 MB)", rss as f64 / 1024.0);
     println!(
-        "store growth, SQLite: 10k leads {sqlite_10k:.0}/s, 1M leads {sqlite_1m:.0}/s  (ratio {:.2}; flat = 1.0; best of 2 each, alternated)",
+        "store growth, SQLite: 10k leads {sqlite_10k:.0}/s, 1M leads {sqlite_1m:.0}/s  (ratio {:.2}; flat = 1.0; best of 3 each, alternated)",
         sqlite_1m / sqlite_10k
     );
     match &pg {
@@ -349,7 +362,10 @@ async fn snapshot(database: &str, to: &std::path::Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Accepted leads/s on each SQLite store, measured alternately, twice each, the best of
+/// Phases on each store in the growth comparison.
+const ROUNDS: usize = 3;
+
+/// Accepted leads/s on each SQLite store, measured alternately, three times each, the best of
 /// each kept: a neighbour's load drifting over the phases then changes both alike. Prints
 /// what the writer's batches cost on each.
 async fn growth(
@@ -360,7 +376,7 @@ async fn growth(
 ) -> anyhow::Result<[f64; 2]> {
     let client = reqwest::Client::new();
     let mut best = [0.0f64; 2];
-    for round in 0..2 {
+    for round in 0..ROUNDS {
         for (i, (dir, database)) in stores.iter().enumerate() {
             let v = start(dir, keys, database)?;
             let before = stages::read(&client, &v, admin).await?;

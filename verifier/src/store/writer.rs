@@ -13,6 +13,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::accept::{AcceptOutcome, NewLead, insert_leads};
 use super::chain::Chain;
 use super::transitions::{self, LifeOp, LifeOutcome};
+use super::wal::Checkpointer;
 use super::{Backend, Store, StoreError};
 use crate::stages::{self, Stage};
 
@@ -52,8 +53,10 @@ impl Writer {
     pub fn spawn(store: Store) -> (Writer, WriterTask) {
         let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
         let (stop, stopped) = oneshot::channel();
+        // SQLite's WAL is checkpointed beside the writer, never inside one of its commits.
+        let wal = (store.backend == Backend::Sqlite).then(|| Checkpointer::spawn(store.pool.clone()));
         let handle = tokio::spawn(stages::timed(Stage::Writer, run(store, rx, stopped)));
-        (Writer { tx }, WriterTask { handle, stop })
+        (Writer { tx }, WriterTask { handle, stop, wal })
     }
 
     /// Whether the writer task has stopped.
@@ -90,6 +93,7 @@ impl Writer {
 pub struct WriterTask {
     handle: tokio::task::JoinHandle<()>,
     stop: oneshot::Sender<()>,
+    wal: Option<Checkpointer>,
 }
 
 impl WriterTask {
@@ -97,6 +101,9 @@ impl WriterTask {
     pub async fn finish(self) {
         let _ = self.stop.send(());
         let _ = self.handle.await;
+        if let Some(wal) = self.wal {
+            wal.finish().await;
+        }
     }
 }
 
