@@ -67,7 +67,7 @@ pub use proof::{
 };
 pub use receipt::{
     Age, Claims, Contact, Decision, Evidence, GuardianContact, GuardianFor, NoticeRef, RECEIPT_TYP, VerifiedReceipt,
-    sha256_b64,
+    VerifyStep, sha256_b64,
 };
 pub use seal::{SEAL_TYP, SealClaims, VerifiedSeal, verify_seal, verify_seal_of};
 pub use withdrawal::{VerifiedWithdrawal, WITHDRAWAL_TYP, WithdrawalClaims, verify_withdrawal};

@@ -24,6 +24,7 @@ mod bases;
 mod decision;
 mod schema;
 pub use decision::Decision;
+pub use schema::VerifyStep;
 use schema::check_schema;
 
 /// `typ` of a receipt's protected header.
@@ -172,6 +173,12 @@ impl VerifiedReceipt {
     /// Rules 1–3: well-formed EdDSA JWS with an Ed25519 `jwk`, a signature that verifies
     /// under `verify_strict`, and a payload that matches the v1 schema.
     pub fn verify(compact: &str) -> Result<VerifiedReceipt, VerifyError> {
+        VerifiedReceipt::verify_observed(compact, &mut |_| {})
+    }
+
+    /// As [`verify`](Self::verify), calling `step` as each step ends, in order: a server
+    /// that profiles itself reads its clock there. The rules are the same.
+    pub fn verify_observed(compact: &str, step: &mut dyn FnMut(VerifyStep)) -> Result<VerifiedReceipt, VerifyError> {
         if compact.len() > MAX_RECEIPT_LEN {
             return Err(VerifyError::MalformedJws("a receipt is at most 16 KiB".into()));
         }
@@ -179,10 +186,13 @@ impl VerifiedReceipt {
         if parsed.header.kid.is_some() {
             return Err(VerifyError::UnsupportedHeader("a receipt carries its key in jwk, not kid".into()));
         }
+        step(VerifyStep::Parsed);
         let key = parsed.verify_embedded()?;
+        step(VerifyStep::SignatureChecked);
         let claims: Claims =
             serde_json::from_slice(&parsed.payload).map_err(|e| VerifyError::BadPayload(alloc::format!("{e}")))?;
         let (email, phone, guardian) = check_schema(&claims)?;
+        step(VerifyStep::SchemaChecked);
         Ok(VerifiedReceipt { compact: compact.to_string(), claims, key, email, phone, guardian })
     }
 

@@ -127,6 +127,10 @@ pub struct Settings {
     /// send it (PostgreSQL; a replica that died frees its claims then) [default: 30s]
     #[arg(long, env = "CONSENT_OUTBOX_LEASE")]
     pub outbox_lease: Option<HumanDuration>,
+    /// Count CPU time per stage of the work, read at GET /v1/admin/stats/stages (for
+    /// benchmarks; off, it costs nothing) [default: false]
+    #[arg(long, env = "CONSENT_STAGE_TIMINGS", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub stage_timings: Option<bool>,
 }
 
 macro_rules! prefer {
@@ -165,7 +169,8 @@ impl Settings {
             smtp_tls,
             smtp_username,
             smtp_password,
-            outbox_lease
+            outbox_lease,
+            stage_timings
         )
     }
 }
@@ -232,6 +237,8 @@ pub struct Config {
     pub outbox_lease: Duration,
     /// Retention.
     pub retention: RetentionConfig,
+    /// Whether CPU time is counted per stage ([`crate::stages`]).
+    pub stage_timings: bool,
 }
 
 /// Largest request body accepted.
@@ -315,6 +322,7 @@ impl Config {
             limits: LimitsConfig::resolve(s.limits)?,
             outbox_lease: s.outbox_lease.map_or(Duration::from_secs(30), |d| d.0),
             retention: RetentionConfig::resolve(s.retention)?,
+            stage_timings: s.stage_timings.unwrap_or(false),
         })
     }
 }

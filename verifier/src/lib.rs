@@ -17,7 +17,8 @@
 //! (composing SMS, their transports, inbound STOP and OUI), [`notices`] (the site
 //! owner's notice files), [`nonce`] and [`keys`] (the verifier's secrets), [`files`] (files written atomically), [`config`],
 //! [`startup`] ([`Application`]), [`connections`] (serving sockets with timeouts, caps and
-//! a shutdown deadline), [`limits`] (client addresses and request rates) and [`cli`].
+//! a shutdown deadline), [`limits`] (client addresses and request rates), [`stages`] (CPU
+//! per stage of the work, for the benchmarks) and [`cli`].
 
 pub mod cli;
 pub mod clock;
@@ -36,6 +37,7 @@ pub mod nonce;
 pub mod notices;
 pub mod routes;
 pub mod sms;
+pub mod stages;
 pub mod startup;
 pub mod state;
 pub mod store;

@@ -15,6 +15,7 @@ use crate::mail::Transport;
 use crate::nonce::Nonces;
 use crate::notices::{self, Registry};
 use crate::routes::router;
+use crate::stages::{Stage, timed};
 use crate::state::{AppState, Inner};
 use crate::store::{Store, Writer, WriterTask};
 
@@ -39,6 +40,10 @@ impl Application {
     pub async fn build_with_clock(config: Config, clock: Clock) -> anyhow::Result<Application> {
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
+        if config.stage_timings {
+            // Before the writer starts: its task is timed from its first poll.
+            crate::stages::enable();
+        }
         let store = Store::connect(&config.database_url).await?;
         let keys = KeyRing::load_or_create(&config.keys_dir)?;
         let nonce_secret = NonceSecret::load_or_create(&config.keys_dir)?;
@@ -133,24 +138,30 @@ impl Application {
             tracing::warn!("{hint}");
         }
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let mailer = tokio::spawn(crate::mail::worker::run(
-            state.store.clone(),
-            state.writer.clone(),
-            transport,
-            state.clock.clone(),
-            state.mail_wake.clone(),
-            state.config.outbox_lease,
-            stopped.clone(),
+        let mailer = tokio::spawn(timed(
+            Stage::Send,
+            crate::mail::worker::run(
+                state.store.clone(),
+                state.writer.clone(),
+                transport,
+                state.clock.clone(),
+                state.mail_wake.clone(),
+                state.config.outbox_lease,
+                stopped.clone(),
+            ),
         ));
         // One worker per channel: a slow SMS provider never holds up mail.
-        let texter = tokio::spawn(crate::mail::worker::run(
-            state.store.clone(),
-            state.writer.clone(),
-            sms,
-            state.clock.clone(),
-            state.sms_wake.clone(),
-            state.config.outbox_lease,
-            stopped.clone(),
+        let texter = tokio::spawn(timed(
+            Stage::Send,
+            crate::mail::worker::run(
+                state.store.clone(),
+                state.writer.clone(),
+                sms,
+                state.clock.clone(),
+                state.sms_wake.clone(),
+                state.config.outbox_lease,
+                stopped.clone(),
+            ),
         ));
         let listener_of_sms = tokio::spawn(receive_sms(state.clone(), inbound, stopped.clone()));
         let purger = tokio::spawn(crate::consent::retention::run(state.clone(), stopped.clone()));

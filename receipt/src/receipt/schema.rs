@@ -5,6 +5,18 @@ use crate::b64;
 use crate::contact::{Email, PhoneE164};
 use crate::error::VerifyError;
 
+/// The steps of [`VerifiedReceipt::verify_observed`](super::VerifiedReceipt::verify_observed),
+/// each named as it ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VerifyStep {
+    /// Rule 1: the JWS split, decoded, its header and algorithm accepted.
+    Parsed,
+    /// Rule 2: the header's key decoded, the signature checked with `verify_strict`.
+    SignatureChecked,
+    /// Rule 3: the payload's JSON read and its schema checked.
+    SchemaChecked,
+}
+
 fn is_origin(s: &str) -> bool {
     let Some(rest) = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://")) else {
         return false;

@@ -123,3 +123,16 @@ fn the_evidence_page_must_be_on_the_issuing_origin() {
     let r = verified(&c).unwrap();
     assert!(matches!(r.check_origin(|_| true, None), Err(VerifyError::OriginNotAllowed(_))));
 }
+
+#[test]
+fn an_observed_verification_names_each_step_it_finished_and_stops_at_a_bad_signature() {
+    let good = claims_for(&sample()).sign(&key());
+    let mut steps = Vec::new();
+    VerifiedReceipt::verify_observed(&good, &mut |s| steps.push(s)).unwrap();
+    assert_eq!(steps, [VerifyStep::Parsed, VerifyStep::SignatureChecked, VerifyStep::SchemaChecked]);
+    let (input, _) = good.rsplit_once('.').unwrap();
+    let forged = jws::with_signature(input.to_string(), &[7; 64]);
+    let mut steps = Vec::new();
+    assert!(VerifiedReceipt::verify_observed(&forged, &mut |s| steps.push(s)).is_err());
+    assert_eq!(steps, [VerifyStep::Parsed]);
+}

@@ -95,7 +95,7 @@ pub async fn serve(
             idle_timeout: limits.idle_timeout,
             peer,
         };
-        tasks.spawn(conn.run(stream, slot, permit, stopping.clone()));
+        tasks.spawn(crate::stages::timed(crate::stages::Stage::Http, conn.run(stream, slot, permit, stopping.clone())));
     }
     drop(listener);
     let open_now = tasks.len();

@@ -12,6 +12,7 @@ use super::verify::{Checked, check_receipt};
 use crate::domain::{EventKind, LeadStatus};
 use crate::error::{ApiError, Code};
 use crate::keys::lead_id;
+use crate::stages::{self, Stage};
 use crate::state::AppState;
 use crate::store::{AcceptOutcome, NewLead};
 
@@ -69,6 +70,44 @@ fn accepted_event(
     data
 }
 
+/// The messages a new lead needs (its double opt-in, or the request to its guardian), and
+/// their tokens, composed into `out`.
+fn compose(
+    checked: &Checked,
+    lead_id: &str,
+    status: LeadStatus,
+    granted: &[String],
+    out: &mut Outgoing<'_>,
+    now: i64,
+) -> Result<(), ApiError> {
+    if status == LeadStatus::Refused {
+        return Ok(());
+    }
+    let email = checked.receipt.email();
+    let phone = checked.phone.as_ref().map(|p| p.as_str());
+    let unsubscribe = out.unsubscribe_token()?;
+    let on = |channel| super::asks_on(Some(&checked.notice), granted, channel);
+    match (status, email, checked.receipt.guardian()) {
+        (LeadStatus::PendingConfirmation, _, _) => {
+            // Rule 8 saw to it that each granted channel has its address.
+            if let (true, Some(to)) = (on(Channel::Email), email) {
+                out.confirmation(to.as_str(), granted, &unsubscribe, now)?;
+            }
+            if let (true, Some(to)) = (on(Channel::Sms), phone) {
+                out.sms_confirmation(lead_id, to, now)?;
+            }
+        }
+        (LeadStatus::AwaitingGuardian, Some(child), Some(guardian)) => {
+            out.guardian_request(guardian.as_str(), child.as_str(), granted, &unsubscribe, now)?;
+        }
+        (LeadStatus::AwaitingGuardian, _, _) => {
+            tracing::warn!("a minor's lead without an e-mail address cannot name itself to the guardian");
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
 /// Checks a receipt and stores its lead; `origin` is the request's `Origin` header.
 pub async fn accept(
     state: &AppState,
@@ -76,7 +115,7 @@ pub async fn accept(
     fields: BTreeMap<String, String>,
     origin: Option<&str>,
 ) -> Result<Accepted, ApiError> {
-    let checked = check_receipt(state, receipt, origin)?;
+    let checked = stages::time(Stage::Decide, || check_receipt(state, receipt, origin))?;
     let c = checked.receipt.claims();
     if c.guardian_for.is_some() {
         return Err(VerifyError::BadPayload("a guardian's receipt goes to POST /v1/guardian-approvals".into()).into());
@@ -90,43 +129,24 @@ pub async fn accept(
     let lead_id = lead_id(state.clock.now_ms()).map_err(ApiError::internal)?;
     let receipt_sha256 = checked.receipt.sha256();
     let keys = state.keys();
-    let seal = SealClaims {
-        receipt_sha256: receipt_sha256.clone(),
-        jti: c.jti.clone(),
-        lead_id: lead_id.clone(),
-        status: status.as_str().to_string(),
-        iat: now,
-    }
-    .sign(keys.active());
+    let seal = stages::time(Stage::Seal, || {
+        SealClaims {
+            receipt_sha256: receipt_sha256.clone(),
+            jti: c.jti.clone(),
+            lead_id: lead_id.clone(),
+            status: status.as_str().to_string(),
+            iat: now,
+        }
+        .sign(keys.active())
+    });
     let granted: Vec<String> = c.granted().map(str::to_string).collect();
     let email = checked.receipt.email();
     let phone = checked.phone.as_ref().map(|p| p.as_str());
     let mut out = Outgoing::new(state, &checked.notice);
-    if status != LeadStatus::Refused {
-        let unsubscribe = out.unsubscribe_token()?;
-        let on = |channel| super::asks_on(Some(&checked.notice), &granted, channel);
-        match (status, email, checked.receipt.guardian()) {
-            (LeadStatus::PendingConfirmation, _, _) => {
-                // Rule 8 saw to it that each granted channel has its address.
-                if let (true, Some(to)) = (on(Channel::Email), email) {
-                    out.confirmation(to.as_str(), &granted, &unsubscribe, now)?;
-                }
-                if let (true, Some(to)) = (on(Channel::Sms), phone) {
-                    out.sms_confirmation(&lead_id, to, now)?;
-                }
-            }
-            (LeadStatus::AwaitingGuardian, Some(child), Some(guardian)) => {
-                out.guardian_request(guardian.as_str(), child.as_str(), &granted, &unsubscribe, now)?;
-            }
-            (LeadStatus::AwaitingGuardian, _, _) => {
-                tracing::warn!("a minor's lead without an e-mail address cannot name itself to the guardian");
-            }
-            _ => {}
-        }
-    }
+    stages::time(Stage::Compose, || compose(&checked, &lead_id, status, &granted, &mut out, now))?;
     let Outgoing { mails, tokens, .. } = out;
     let queued_mail = !mails.is_empty();
-    let lead = NewLead {
+    let lead = stages::time(Stage::Decide, || NewLead {
         id: lead_id.clone(),
         jti: c.jti.clone(),
         notice_id: c.notice.id.clone(),
@@ -156,7 +176,7 @@ pub async fn accept(
             EventKind::Accepted,
             accepted_event(&checked, &receipt_sha256, &granted, status, &objections, keys.active_kid()),
         )],
-    };
+    });
     match state.writer.accept(lead).await? {
         AcceptOutcome::Accepted => {
             if queued_mail {

@@ -24,7 +24,7 @@ use super::{Answer, Link, judge, labels, quiet, sender, settle, settled};
 use crate::domain::{LeadStatus, TokenPurpose, WithdrawalSource};
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::retention::RenewalDue;
+use crate::store::retention::{ByLastContact, RenewalDue};
 use crate::store::{AskRenewal, LifeOp, LifeOutcome, Renew, StoreError, TokenLead};
 
 /// Asks every lead whose retention ends within the lead time and that was not asked since
@@ -35,11 +35,11 @@ pub async fn ask_once(state: &AppState) -> Result<usize, StoreError> {
     let mut asked = 0;
     for days in state.store.retention_periods().await? {
         let cutoff = now - span(days) + lead_time;
-        let mut after = String::new();
+        let mut after = ByLastContact::start();
         loop {
             let page = state.store.renewals_due(days, cutoff, &after, BATCH).await?;
             let Some(last) = page.last() else { break };
-            after = last.id.clone();
+            after = ByLastContact { last_contact_at: last.last_contact_at, id: last.id.clone() };
             for lead in &page {
                 // A message that could not be composed was logged where it failed; the
                 // other leads still get theirs.

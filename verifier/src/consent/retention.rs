@@ -24,6 +24,7 @@ use tokio::sync::watch;
 use super::tokens::{contact_hash, phone_hash};
 use crate::domain::{EventKind, LeadStatus};
 use crate::state::AppState;
+use crate::store::retention::ByLastContact;
 use crate::store::{Ending, Erase, Erasure, LifeOp, LifeOutcome, Purge, StoreError};
 
 /// The retention of a notice version served before its retention was recorded: the
@@ -102,7 +103,7 @@ enum Due {
 /// returns how many.
 async fn delete_pages(state: &AppState, due: Due) -> Result<usize, StoreError> {
     let now = state.clock.now();
-    let (mut total, mut after) = (0, String::new());
+    let (mut total, mut after) = (0, ByLastContact::start());
     loop {
         let (page, reason) = match due {
             Due::Ended { days, cutoff } => (state.store.leads_ended(days, cutoff, &after, BATCH).await?, "retention"),
@@ -111,7 +112,7 @@ async fn delete_pages(state: &AppState, due: Due) -> Result<usize, StoreError> {
             }
         };
         let Some(last) = page.last() else { return Ok(total) };
-        after = last.id.clone();
+        after = ByLastContact { last_contact_at: last.last_contact_at, id: last.id.clone() };
         let leads = page
             .into_iter()
             .map(|l| Ending {

@@ -3,9 +3,10 @@
 
 use std::sync::Arc;
 
-use consent_receipt::{Channel, Notice, VerifiedReceipt, VerifyError};
+use consent_receipt::{Channel, Notice, VerifiedReceipt, VerifyError, VerifyStep};
 
 use crate::domain::Phone;
+use crate::stages::{Laps, Stage};
 use crate::state::AppState;
 
 /// A receipt that passed rules 1–9.
@@ -27,7 +28,13 @@ pub fn check_receipt(state: &AppState, compact: &str, request_origin: Option<&st
     let now = state.clock.now();
     let skew = state.config.clock_skew.as_secs() as i64;
     // Rules 1-3: structure and algorithm, strict signature, schema.
-    let receipt = VerifiedReceipt::verify(compact)?;
+    let mut laps = Laps::start();
+    let receipt = VerifiedReceipt::verify_observed(compact, &mut |step| {
+        laps.lap(match step {
+            VerifyStep::SignatureChecked => Stage::Signature,
+            VerifyStep::Parsed | VerifyStep::SchemaChecked => Stage::Parse,
+        })
+    })?;
     let c = receipt.claims();
     // Rule 4: our nonce, for this notice version and origin, unexpired.
     let nonce_issued_at = state.nonces.check(&c.nonce, &c.notice.digest, &c.iss, now)?;

@@ -138,7 +138,8 @@ pub(crate) async fn json_body<T: DeserializeOwned>(headers: &HeaderMap, body: ax
         }
         ApiError::malformed("the request body could not be read")
     })?;
-    serde_json::from_slice(&bytes).map_err(|e| ApiError::malformed(format!("the body is not the expected JSON: {e}")))
+    crate::stages::time(crate::stages::Stage::Parse, || serde_json::from_slice(&bytes))
+        .map_err(|e| ApiError::malformed(format!("the body is not the expected JSON: {e}")))
 }
 
 /// The `Origin` header, if the browser sent one.

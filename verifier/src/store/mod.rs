@@ -25,6 +25,7 @@ pub mod retention;
 pub mod tlog;
 pub mod tokens;
 mod transitions;
+mod wal;
 mod writer;
 
 use std::path::Path;
@@ -109,10 +110,12 @@ impl Store {
                         // acknowledged commit durable, which group commit keeps affordable.
                         // Statement journals of multi-row inserts stay in memory instead
                         // of temporary files; 8 MB of page cache keeps index pages hot.
+                        // No commit checkpoints the WAL: [`wal`] does, beside the writer.
                         conn.execute(
                             "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; \
                              PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON; \
-                             PRAGMA temp_store=MEMORY; PRAGMA cache_size=-8192;",
+                             PRAGMA temp_store=MEMORY; PRAGMA cache_size=-8192; \
+                             PRAGMA wal_autocheckpoint=0;",
                         )
                         .await?;
                     }

@@ -6,12 +6,16 @@
 //! durable at a rate no per-request transaction reaches. On PostgreSQL the same batching
 //! saves round trips, and the lock on the chain head orders replicas' batches.
 
+use std::time::Instant;
+
 use tokio::sync::{mpsc, oneshot};
 
 use super::accept::{AcceptOutcome, NewLead, insert_leads};
 use super::chain::Chain;
 use super::transitions::{self, LifeOp, LifeOutcome};
+use super::wal::Checkpointer;
 use super::{Backend, Store, StoreError};
+use crate::stages::{self, Stage};
 
 /// Most writes committed together.
 const MAX_BATCH: usize = 512;
@@ -49,8 +53,10 @@ impl Writer {
     pub fn spawn(store: Store) -> (Writer, WriterTask) {
         let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
         let (stop, stopped) = oneshot::channel();
-        let handle = tokio::spawn(run(store, rx, stopped));
-        (Writer { tx }, WriterTask { handle, stop })
+        // SQLite's WAL is checkpointed beside the writer, never inside one of its commits.
+        let wal = (store.backend == Backend::Sqlite).then(|| Checkpointer::spawn(store.pool.clone()));
+        let handle = tokio::spawn(stages::timed(Stage::Writer, run(store, rx, stopped)));
+        (Writer { tx }, WriterTask { handle, stop, wal })
     }
 
     /// Whether the writer task has stopped.
@@ -87,6 +93,7 @@ impl Writer {
 pub struct WriterTask {
     handle: tokio::task::JoinHandle<()>,
     stop: oneshot::Sender<()>,
+    wal: Option<Checkpointer>,
 }
 
 impl WriterTask {
@@ -94,6 +101,9 @@ impl WriterTask {
     pub async fn finish(self) {
         let _ = self.stop.send(());
         let _ = self.handle.await;
+        if let Some(wal) = self.wal {
+            wal.finish().await;
+        }
     }
 }
 
@@ -140,6 +150,7 @@ async fn run(store: Store, mut rx: mpsc::Receiver<Job>, mut stop: oneshot::Recei
 }
 
 async fn apply(store: &Store, jobs: &[Job]) -> Result<Vec<OpResult>, sqlx::Error> {
+    let started = stages::enabled().then(Instant::now);
     let mut tx = match store.backend {
         // IMMEDIATE takes the write lock now rather than failing to upgrade later.
         Backend::Sqlite => store.pool.begin_with("BEGIN IMMEDIATE").await?,
@@ -162,6 +173,10 @@ async fn apply(store: &Store, jobs: &[Job]) -> Result<Vec<OpResult>, sqlx::Error
         });
     }
     chain.save(&mut tx).await?;
+    let committing = started.map(|s| (s.elapsed(), Instant::now()));
     tx.commit().await?;
+    if let Some((statements, commit)) = committing {
+        stages::batch(jobs.len(), statements, commit.elapsed());
+    }
     Ok(results)
 }

@@ -27,5 +27,6 @@ mod robustness;
 mod rules;
 mod smpp;
 mod sms;
+mod stages;
 mod tlog;
 mod witness;

@@ -7,6 +7,7 @@ mod csv;
 mod leads;
 pub mod objections;
 mod permissions;
+mod stats;
 
 use axum::Router;
 use axum::extract::{ConnectInfo, Request, State};
@@ -29,6 +30,7 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .route("/v1/admin/permissions", get(permissions::permissions))
         .route("/v1/admin/export", get(leads::export))
         .route("/v1/admin/objections", post(objections::post))
+        .route("/v1/admin/stats/stages", get(stats::stages))
         .layer(axum::middleware::from_fn_with_state(state, require_key))
 }
 
