@@ -28,4 +28,5 @@ mod rules;
 mod smpp;
 mod sms;
 mod tlog;
+mod webhooks;
 mod witness;
