@@ -332,7 +332,7 @@ pub(super) async fn queue(conn: &mut AnyConnection, events: &[Queued<'_>]) -> Re
         return Ok(());
     }
     let mut out = Vec::new();
-    for e in events {
+    for e in events.iter().filter(|e| WebhookEvent::of(e.kind, None).is_some()) {
         let lead = match e.lead_id {
             Some(id) => lead_of(conn, id).await?,
             None => None,
