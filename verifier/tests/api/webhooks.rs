@@ -375,3 +375,52 @@ async fn two_replicas_sharing_the_outbox_never_make_the_same_attempt_twice() {
     assert_eq!(per_id.len(), 40, "one delivery per accepted lead");
     assert!(per_id.values().all(|n| *n == 1), "an attempt made twice: {per_id:?}");
 }
+
+#[tokio::test]
+async fn an_objection_is_delivered_without_the_address_and_an_erasure_gives_up_what_still_carries_it() {
+    let app = hook_app().await;
+    let key = admin_key(&app).await;
+    // A receiver that is down: the contact endpoint's deliveries stay owed.
+    let down = Receiver::start(&[(500, None); 64], Duration::ZERO).await;
+    let (down_id, _) = register(&app, &key, serde_json::json!({"url": down.url, "include_contact": true})).await;
+    let up = Receiver::start(&[], Duration::ZERO).await;
+    let (_, secret) = register(&app, &key, serde_json::json!({"url": up.url})).await;
+    let email = unique_email();
+    let (receipt, _) = {
+        let s = app.session().await;
+        let c = s.claims(&email);
+        (sign(&c), c)
+    };
+    assert_eq!(app.post_lead(&receipt).await.status(), 201);
+    app.clock.advance(2);
+
+    let body = serde_json::json!({"email": email, "source": "dpo", "received_at": app.clock.now().to_string()});
+    let res = admin(&app, &key, reqwest::Method::POST, "/v1/admin/objections", Some(body)).await;
+    assert_eq!(res.status(), 201);
+    let objection = res.json::<serde_json::Value>().await.unwrap()["objection_id"].clone();
+    let hits = up
+        .wait("the objection and the withdrawal", |h| {
+            !Receiver::of_type(h, "objection.recorded").is_empty() && !Receiver::of_type(h, "lead.withdrawn").is_empty()
+        })
+        .await;
+    let recorded = &Receiver::of_type(&hits, "objection.recorded")[0];
+    verify(&secret, recorded);
+    assert_eq!(recorded.json()["data"]["event"]["data"]["objection_id"], objection);
+    assert!(!recorded.body.contains('@'), "{}", recorded.body);
+    down.wait("the contact endpoint was tried", |h| h.len() >= 2).await;
+
+    // Thirty days later the withdrawn lead's contact data is erased: so is every body
+    // still owed that carries it, and the erasure itself goes out.
+    app.clock.advance(31 * 86_400);
+    assert_eq!(consent_verifier::consent::retention::erase_once(&app.state).await.unwrap(), 1);
+    let res = admin(&app, &key, reqwest::Method::GET, &format!("/v1/admin/webhooks/{down_id}/deliveries"), None).await;
+    let listed: serde_json::Value = res.json().await.unwrap();
+    let deliveries = listed["deliveries"].as_array().unwrap();
+    let erased = deliveries.iter().find(|d| d["type"] == "lead.contact_erased").expect("the erasure is owed too");
+    assert_eq!(erased["status"], "pending");
+    for d in deliveries.iter().filter(|d| d["type"] == "lead.accepted" || d["type"] == "lead.withdrawn") {
+        assert_eq!(d["status"], "failed", "{d}");
+        assert_eq!(d["last_error"], "the lead was erased before delivery", "{d}");
+    }
+    up.wait("the erasure", |h| !Receiver::of_type(h, "lead.contact_erased").is_empty()).await;
+}

@@ -81,6 +81,6 @@ pub(super) async fn apply(
 
 /// Erases the bodies of a lead's webhooks not yet delivered, and gives them up
 /// (`$1` now, `$2` the lead): they name what its erasure or deletion removed.
-pub(super) const WEBHOOKS_GIVEN_UP: &str = "UPDATE webhook_deliveries SET body = NULL, \
-     last_error = 'the lead was erased before delivery', \
-     failed_at = CASE WHEN delivered_at IS NULL AND failed_at IS NULL THEN $1 ELSE failed_at END WHERE lead_id = $2";
+pub(super) const WEBHOOKS_GIVEN_UP: &str = "UPDATE webhook_deliveries SET body = NULL, failed_at = $1, \
+     last_error = 'the lead was erased before delivery' \
+     WHERE lead_id = $2 AND delivered_at IS NULL AND failed_at IS NULL";

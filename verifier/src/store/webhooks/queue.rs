@@ -1,6 +1,8 @@
 //! Queuing a delivery for each (event, endpoint that takes its type), in the event's
 //! transaction, with the body composed from the lead as the event left it.
 
+use std::collections::HashMap;
+
 use consent_receipt::b64;
 use sqlx::{AnyConnection, Row};
 
@@ -41,19 +43,21 @@ pub(in crate::store) async fn queue(conn: &mut AnyConnection, events: &[Queued<'
     if endpoints.is_empty() {
         return Ok(());
     }
+    let wanted: Vec<&Queued<'_>> = events.iter().filter(|e| WebhookEvent::of(e.kind, None).is_some()).collect();
+    let mut ids: Vec<&str> = wanted.iter().filter_map(|e| e.lead_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let leads = leads_of(conn, &ids).await?;
     let mut out = Vec::new();
-    for e in events.iter().filter(|e| WebhookEvent::of(e.kind, None).is_some()) {
-        let lead = match e.lead_id {
-            Some(id) => lead_of(conn, id).await?,
-            None => None,
-        };
+    for e in wanted {
+        let lead = e.lead_id.and_then(|id| leads.get(id));
         let status = lead.as_ref().and_then(|l| l.status.parse::<LeadStatus>().ok());
         let Some(kind) = WebhookEvent::of(e.kind, status) else { continue };
         for (endpoint_id, types, contact) in &endpoints {
             if !types.is_empty() && !types.iter().any(|t| t == kind.as_str()) {
                 continue;
             }
-            let body = body(kind, e, lead.as_ref(), *contact);
+            let body = body(kind, e, lead, *contact);
             out.push(vec![
                 format!("msg_{}_{endpoint_id}", e.seq).into(),
                 endpoint_id.as_str().into(),
@@ -85,29 +89,36 @@ struct LeadNow {
     phone: Option<String>,
 }
 
-async fn lead_of(conn: &mut AnyConnection, id: &str) -> Result<Option<LeadNow>, sqlx::Error> {
-    let row = sqlx::query(
-        "SELECT status, notice_id, notice_version, jti, receipt, receipt_sha256, seal, granted, email, phone \
-         FROM leads WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    row.map(|r| {
-        Ok(LeadNow {
-            status: r.try_get("status")?,
-            notice_id: r.try_get("notice_id")?,
-            notice_version: r.try_get("notice_version")?,
-            jti: r.try_get("jti")?,
-            receipt: r.try_get("receipt")?,
-            receipt_sha256: r.try_get("receipt_sha256")?,
-            seal: r.try_get("seal")?,
-            granted: json_list(&r.try_get::<String, _>("granted")?),
-            email: r.try_get("email")?,
-            phone: r.try_get("phone")?,
-        })
-    })
-    .transpose()
+/// The leads of a batch's events, 64 to a query.
+async fn leads_of(conn: &mut AnyConnection, ids: &[&str]) -> Result<HashMap<String, LeadNow>, sqlx::Error> {
+    let mut out = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(64) {
+        let sql = format!(
+            "SELECT id, status, notice_id, notice_version, jti, receipt, receipt_sha256, seal, granted, email, phone \
+             FROM leads WHERE id IN ({})",
+            bulk::list(chunk.len())
+        );
+        let mut q = sqlx::query(&sql);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        for r in q.fetch_all(&mut *conn).await? {
+            let lead = LeadNow {
+                status: r.try_get("status")?,
+                notice_id: r.try_get("notice_id")?,
+                notice_version: r.try_get("notice_version")?,
+                jti: r.try_get("jti")?,
+                receipt: r.try_get("receipt")?,
+                receipt_sha256: r.try_get("receipt_sha256")?,
+                seal: r.try_get("seal")?,
+                granted: json_list(&r.try_get::<String, _>("granted")?),
+                email: r.try_get("email")?,
+                phone: r.try_get("phone")?,
+            };
+            out.insert(r.try_get("id")?, lead);
+        }
+    }
+    Ok(out)
 }
 
 /// The receipt's decisions (every purpose, granted or refused); once the receipt is
