@@ -48,3 +48,24 @@ impl WebhookConfig {
         Ok(WebhookConfig { allow_private: s.webhook_allow_private.unwrap_or(false), retry_scale })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn private_targets_are_refused_and_the_schedule_runs_at_full_length_by_default() {
+        let c = WebhookConfig::resolve(WebhookSettings::default()).unwrap();
+        assert_eq!(c, WebhookConfig { allow_private: false, retry_scale: 1.0 });
+        let s: crate::Settings = toml::from_str("[webhooks]\nwebhook-allow-private = true").unwrap();
+        assert!(WebhookConfig::resolve(s.webhooks).unwrap().allow_private);
+    }
+
+    #[test]
+    fn a_retry_scale_outside_zero_to_one_is_refused() {
+        for bad in [0.0, -1.0, 2.0, f64::NAN] {
+            let s = WebhookSettings { webhook_retry_scale: Some(bad), ..Default::default() };
+            assert!(WebhookConfig::resolve(s).is_err(), "{bad}");
+        }
+    }
+}
