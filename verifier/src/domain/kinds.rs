@@ -273,6 +273,18 @@ mod tests {
     }
 
     #[test]
+    fn every_webhook_type_but_the_test_comes_from_an_event_of_the_chain() {
+        let statuses = [None, Some(LeadStatus::Refused)];
+        for w in WebhookEvent::ALL.iter().filter(|w| **w != WebhookEvent::Test) {
+            let from = EventKind::ALL.iter().any(|k| statuses.iter().any(|s| WebhookEvent::of(*k, *s) == Some(*w)));
+            assert!(from, "{w} is never sent");
+        }
+        assert_eq!(WebhookEvent::of(EventKind::Accepted, Some(LeadStatus::Refused)), Some(WebhookEvent::LeadRefused));
+        assert_eq!(WebhookEvent::of(EventKind::Accepted, Some(LeadStatus::Active)), Some(WebhookEvent::LeadAccepted));
+        assert_eq!(WebhookEvent::of(EventKind::ConfirmationSent, None), None, "a mail sent is no life-cycle step");
+    }
+
+    #[test]
     fn an_unknown_string_is_refused_naming_the_set() {
         let e = "archived".parse::<LeadStatus>().unwrap_err();
         assert_eq!(e.to_string(), "`archived` is not a known lead status");

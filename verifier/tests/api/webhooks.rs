@@ -424,3 +424,14 @@ async fn an_objection_is_delivered_without_the_address_and_an_erasure_gives_up_w
     }
     up.wait("the erasure", |h| !Receiver::of_type(h, "lead.contact_erased").is_empty()).await;
 }
+
+#[test]
+fn every_webhook_type_is_named_in_the_readme_and_in_the_error_page() {
+    let readme = std::fs::read_to_string(consent_e2e::workspace_dir().join("README.md")).unwrap();
+    let section = &readme[readme.find("## Webhooks").unwrap()..];
+    let page = consent_verifier::error::Code::UnknownEventType.info().text;
+    for t in consent_verifier::domain::WebhookEvent::ALL {
+        assert!(section.contains(&format!("`{t}`")), "{t} missing from the README's Webhooks section");
+        assert!(page.contains(t.as_str()), "{t} missing from /errors/unknown-event-type");
+    }
+}
