@@ -238,7 +238,9 @@ impl Store {
             .collect()
     }
 
-    /// Records an attempt. A settled delivery (delivered, given up) loses its body.
+    /// Records an attempt. A settled delivery (delivered, given up) loses its body. A
+    /// failure never overwrites a delivery given up meanwhile (its lead erased while the
+    /// attempt was in flight); a success is recorded all the same: it did arrive.
     pub async fn settle_delivery(&self, d: &Claimed, how: &Attempted, now: i64) -> Result<(), StoreError> {
         let attempts = d.attempts + 1;
         let q = match how {
@@ -251,7 +253,7 @@ impl Store {
             .bind(*status),
             Attempted::Retry { status, error, next_attempt_at } => sqlx::query(
                 "UPDATE webhook_deliveries SET next_attempt_at = $1, attempts = $2, last_status = $3, \
-                 last_error = $4, claimed_until = 0 WHERE id = $5",
+                 last_error = $4, claimed_until = 0 WHERE id = $5 AND failed_at IS NULL",
             )
             .bind(*next_attempt_at)
             .bind(attempts)
@@ -259,7 +261,7 @@ impl Store {
             .bind(error.clone()),
             Attempted::GiveUp { status, error } => sqlx::query(
                 "UPDATE webhook_deliveries SET failed_at = $1, body = NULL, attempts = $2, last_status = $3, \
-                 last_error = $4, claimed_until = 0 WHERE id = $5",
+                 last_error = $4, claimed_until = 0 WHERE id = $5 AND failed_at IS NULL",
             )
             .bind(now)
             .bind(attempts)
