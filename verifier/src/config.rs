@@ -15,35 +15,14 @@ mod limits;
 mod retention;
 mod sms;
 mod values;
+mod webhooks;
 
 pub use limits::{LimitSettings, LimitsConfig, Rate, RateSetting};
 pub use retention::{RetentionConfig, RetentionSettings};
 pub use sms::{SmsConfig, SmsSettings, SmsTransport};
-pub use values::{HumanDuration, SecretString};
+pub use values::{HumanDuration, MailTransport, SecretString, SmtpTls};
+pub use webhooks::{WebhookConfig, WebhookSettings};
 
-/// How mail leaves the verifier.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum MailTransport {
-    /// Write `.eml` files to `<data-dir>/outbox/` and log the link (the default: no mail server needed).
-    File,
-    /// Send through an SMTP server.
-    Smtp,
-}
-
-/// Transport security for SMTP.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum SmtpTls {
-    /// Plain connection upgraded with STARTTLS (required), usually port 587.
-    Starttls,
-    /// Implicit TLS, usually port 465.
-    Tls,
-    /// No encryption: only for a local relay or a test sink on loopback.
-    None,
-}
-
-/// Settings as given by a file, the environment or flags: everything optional.
 ///
 /// The same struct is the `serve` flags (with their `CONSENT_*` variables) and the
 /// `--config` file's keys, so the two can never drift apart.
@@ -123,6 +102,10 @@ pub struct Settings {
     #[command(flatten)]
     #[serde(default)]
     pub retention: RetentionSettings,
+    /// Webhooks: private targets, the retry schedule's scale (the `[webhooks]` table).
+    #[command(flatten)]
+    #[serde(default)]
+    pub webhooks: WebhookSettings,
     /// How long a replica holds a message it claimed from the outbox before another may
     /// send it (PostgreSQL; a replica that died frees its claims then) [default: 30s]
     #[arg(long, env = "CONSENT_OUTBOX_LEASE")]
@@ -135,7 +118,7 @@ pub struct Settings {
 
 macro_rules! prefer {
     ($a:expr, $b:expr, $($field:ident),+) => {
-        Settings { $($field: $a.$field.or($b.$field)),+, sms: $a.sms.or($b.sms), limits: $a.limits.or($b.limits), retention: $a.retention.or($b.retention), allowed_origins: if $a.allowed_origins.is_empty() { $b.allowed_origins } else { $a.allowed_origins }, witnesses: if $a.witnesses.is_empty() { $b.witnesses } else { $a.witnesses } }
+        Settings { $($field: $a.$field.or($b.$field)),+, sms: $a.sms.or($b.sms), limits: $a.limits.or($b.limits), retention: $a.retention.or($b.retention), webhooks: $a.webhooks.or($b.webhooks), allowed_origins: if $a.allowed_origins.is_empty() { $b.allowed_origins } else { $a.allowed_origins }, witnesses: if $a.witnesses.is_empty() { $b.witnesses } else { $a.witnesses } }
     };
 }
 
@@ -239,6 +222,8 @@ pub struct Config {
     pub retention: RetentionConfig,
     /// Whether CPU time is counted per stage ([`crate::stages`]).
     pub stage_timings: bool,
+    /// Webhooks.
+    pub webhooks: WebhookConfig,
 }
 
 /// Largest request body accepted.
@@ -323,6 +308,7 @@ impl Config {
             outbox_lease: s.outbox_lease.map_or(Duration::from_secs(30), |d| d.0),
             retention: RetentionConfig::resolve(s.retention)?,
             stage_timings: s.stage_timings.unwrap_or(false),
+            webhooks: WebhookConfig::resolve(s.webhooks)?,
         })
     }
 }

@@ -102,6 +102,15 @@ codes! {
     /// The proof of a lead whose contact data was erased.
     ProofErased = "proof-erased", 410, "Receipt erased with the contact",
         "This lead was withdrawn or refused, and after the configured delay (--erase-contacts-after, 30 days by default) its contact data was erased. The signed receipt names the e-mail address and phone number, so it was erased too, and no proof bundle can be made any more. What stays proves the withdrawal and is shown by GET /v1/admin/leads/{id}: the verifier's seal (the receipt's SHA-256, its id, the lead and the time), every event of the lead in the signed chain, and keyed hashes of the addresses, by which the suppression list still recognises the person.";
+    /// A webhook target that is not an absolute http(s) URL.
+    BadWebhookUrl = "bad-webhook-url", 422, "Not a webhook URL",
+        "A webhook endpoint needs an absolute http:// or https:// URL with a host and no credentials in it (the signature of each delivery authenticates the verifier). The detail says what is wrong.";
+    /// A webhook target on a private or loopback address.
+    WebhookTargetRefused = "webhook-target-refused", 422, "Webhook target not public",
+        "The URL's host is, or resolves to, a loopback, private, link-local or otherwise non-public address. The verifier refuses to call into its own network on an admin key's word (and checks again at every delivery). A deployment whose receivers are on a private network starts the verifier with --webhook-allow-private.";
+    /// An event type no webhook has.
+    UnknownEventType = "unknown-event-type", 422, "Unknown webhook event type",
+        "The event_types of a webhook endpoint must be names from the list in the README (lead.accepted, lead.refused, lead.confirmed, lead.guardian_approved, lead.guardian_refused, lead.withdrawn, lead.renewed, lead.expired, lead.purged, lead.contact_erased, objection.recorded, suppression.lifted, webhook.test), or empty for every type.";
 }
 
 impl Code {

@@ -14,7 +14,8 @@
 //!
 //! Beside them: [`domain`] (statuses, event kinds, identifiers shared by all layers),
 //! [`mail`] (composing and sending mail, the outbox worker of every channel), [`sms`]
-//! (composing SMS, their transports, inbound STOP and OUI), [`notices`] (the site
+//! (composing SMS, their transports, inbound STOP and OUI), [`webhooks`] (signing and
+//! posting Standard Webhooks, the targets allowed), [`notices`] (the site
 //! owner's notice files), [`nonce`] and [`keys`] (the verifier's secrets), [`files`] (files written atomically), [`config`],
 //! [`startup`] ([`Application`]), [`connections`] (serving sockets with timeouts, caps and
 //! a shutdown deadline), [`limits`] (client addresses and request rates), [`stages`] (CPU
@@ -42,6 +43,7 @@ pub mod startup;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod webhooks;
 pub mod witness;
 
 pub use config::{Config, Settings};

@@ -81,6 +81,7 @@ impl Application {
             global_origins,
             mail_wake: Arc::new(tokio::sync::Notify::new()),
             sms_wake: Arc::new(tokio::sync::Notify::new()),
+            webhook_wake: Arc::new(tokio::sync::Notify::new()),
             limits: crate::limits::RateLimits::new(&config.limits),
             config,
         });
@@ -167,6 +168,7 @@ impl Application {
         let purger = tokio::spawn(crate::consent::retention::run(state.clone(), stopped.clone()));
         let checkpointer = tokio::spawn(crate::consent::proof::run(state.clone(), stopped.clone()));
         let logger = tokio::spawn(crate::consent::tlog::run(state.clone(), stopped.clone()));
+        let hooks = tokio::spawn(crate::webhooks::worker::run(state.clone(), stopped.clone()));
         let pruner = tokio::spawn(prune_rate_limits(state.clone(), stopped));
         let app = router(state.clone());
         crate::connections::serve(listener, app, &state.config.limits, shutdown).await.context("serving HTTP")?;
@@ -179,6 +181,7 @@ impl Application {
         let _ = purger.await;
         let _ = checkpointer.await;
         let _ = logger.await;
+        let _ = hooks.await;
         let _ = pruner.await;
         writer_task.finish().await;
         state.store.close().await;

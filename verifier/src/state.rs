@@ -39,6 +39,8 @@ pub struct Inner {
     pub mail_wake: Arc<tokio::sync::Notify>,
     /// Wakes the SMS worker when an SMS is queued.
     pub sms_wake: Arc<tokio::sync::Notify>,
+    /// Wakes the webhook worker when a delivery is queued.
+    pub webhook_wake: Arc<tokio::sync::Notify>,
     /// Request-rate buckets.
     pub limits: RateLimits,
 }
@@ -56,10 +58,11 @@ impl AppState {
         AppState(Arc::new(inner))
     }
 
-    /// Wakes the workers of both channels: something was queued.
+    /// Wakes the workers of both channels and the webhook worker: something was queued.
     pub fn wake_senders(&self) {
         self.mail_wake.notify_one();
         self.sms_wake.notify_one();
+        self.webhook_wake.notify_one();
     }
 
     /// The current key ring.

@@ -7,6 +7,28 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+/// How mail leaves the verifier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum MailTransport {
+    /// Write `.eml` files to `<data-dir>/outbox/` and log the link (the default: no mail server needed).
+    File,
+    /// Send through an SMTP server.
+    Smtp,
+}
+
+/// Transport security for SMTP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    /// Plain connection upgraded with STARTTLS (required), usually port 587.
+    Starttls,
+    /// Implicit TLS, usually port 465.
+    Tls,
+    /// No encryption: only for a local relay or a test sink on loopback.
+    None,
+}
+
 /// A secret string (password, key material): never printed, wiped on drop.
 #[derive(Clone, Default, Deserialize)]
 #[serde(transparent)]

@@ -17,6 +17,7 @@
 //!   [`quiet`] hours of SMS;
 //! - [`proof`]: checkpoints of the event chain and proof bundles;
 //! - [`access`]: admin API keys; [`audit`]: the event chain recomputed;
+//! - [`webhooks`]: registering, listing, deleting and testing webhook endpoints;
 //! - [`messages`] composes what goes out; [`tokens`] makes links and keyed hashes.
 
 pub mod accept;
@@ -36,6 +37,7 @@ pub mod sms;
 pub mod tlog;
 pub mod tokens;
 pub mod verify;
+pub mod webhooks;
 pub mod withdraw;
 
 use crate::domain::{LeadStatus, TokenPurpose};

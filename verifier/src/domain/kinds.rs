@@ -202,6 +202,60 @@ impl MessageKind {
     }
 }
 
+string_enum! {
+    /// The `type` of a webhook: the life-cycle steps a lead's downstream systems act on.
+    WebhookEvent ("webhook event type") {
+        /// A lead was accepted (pending confirmation, awaiting a guardian, or active).
+        LeadAccepted = "lead.accepted",
+        /// A receipt that granted nothing was recorded: the refusal is the record.
+        LeadRefused = "lead.refused",
+        /// The double opt-in was confirmed (on one channel).
+        LeadConfirmed = "lead.confirmed",
+        /// A holder of parental responsibility agreed.
+        GuardianApproved = "lead.guardian_approved",
+        /// A holder of parental responsibility refused.
+        GuardianRefused = "lead.guardian_refused",
+        /// Purposes were withdrawn.
+        LeadWithdrawn = "lead.withdrawn",
+        /// The person renewed their consent before retention ended.
+        LeadRenewed = "lead.renewed",
+        /// Retention ended without renewal: the lead's personal data was deleted.
+        LeadExpired = "lead.expired",
+        /// Retention ended (three years without contact): the lead's personal data was deleted.
+        LeadPurged = "lead.purged",
+        /// A withdrawn or refused lead's contact data was erased: erase it downstream too.
+        ContactErased = "lead.contact_erased",
+        /// An objection was recorded (without the address).
+        ObjectionRecorded = "objection.recorded",
+        /// A newer, complete consent lifted a suppression.
+        SuppressionLifted = "suppression.lifted",
+        /// Sent on demand by `POST /v1/admin/webhooks/{id}/test`; never a life-cycle step.
+        Test = "webhook.test",
+    }
+}
+
+impl WebhookEvent {
+    /// The webhook an event of the chain gives, if any: `status` is its lead's status
+    /// (an `accepted` event of a lead that granted nothing is a refusal).
+    pub const fn of(kind: EventKind, status: Option<LeadStatus>) -> Option<WebhookEvent> {
+        Some(match kind {
+            EventKind::Accepted if matches!(status, Some(LeadStatus::Refused)) => WebhookEvent::LeadRefused,
+            EventKind::Accepted => WebhookEvent::LeadAccepted,
+            EventKind::Confirmed => WebhookEvent::LeadConfirmed,
+            EventKind::GuardianApproved => WebhookEvent::GuardianApproved,
+            EventKind::GuardianRefused => WebhookEvent::GuardianRefused,
+            EventKind::Withdrawn => WebhookEvent::LeadWithdrawn,
+            EventKind::ConsentRenewed => WebhookEvent::LeadRenewed,
+            EventKind::ConsentExpired => WebhookEvent::LeadExpired,
+            EventKind::Purged => WebhookEvent::LeadPurged,
+            EventKind::ContactErased => WebhookEvent::ContactErased,
+            EventKind::ObjectionRecorded => WebhookEvent::ObjectionRecorded,
+            EventKind::SuppressionLifted => WebhookEvent::SuppressionLifted,
+            _ => return None,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -216,6 +270,18 @@ mod tests {
         }
         assert_eq!(serde_json::to_value(WithdrawalSource::OneClick).unwrap(), "one-click");
         assert_eq!(serde_json::from_value::<TokenPurpose>("guardian".into()).unwrap(), TokenPurpose::Guardian);
+    }
+
+    #[test]
+    fn every_webhook_type_but_the_test_comes_from_an_event_of_the_chain() {
+        let statuses = [None, Some(LeadStatus::Refused)];
+        for w in WebhookEvent::ALL.iter().filter(|w| **w != WebhookEvent::Test) {
+            let from = EventKind::ALL.iter().any(|k| statuses.iter().any(|s| WebhookEvent::of(*k, *s) == Some(*w)));
+            assert!(from, "{w} is never sent");
+        }
+        assert_eq!(WebhookEvent::of(EventKind::Accepted, Some(LeadStatus::Refused)), Some(WebhookEvent::LeadRefused));
+        assert_eq!(WebhookEvent::of(EventKind::Accepted, Some(LeadStatus::Active)), Some(WebhookEvent::LeadAccepted));
+        assert_eq!(WebhookEvent::of(EventKind::ConfirmationSent, None), None, "a mail sent is no life-cycle step");
     }
 
     #[test]

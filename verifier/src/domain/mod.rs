@@ -9,6 +9,8 @@ mod message;
 mod phone;
 
 pub use ids::{Ident, NoticeId, Origin};
-pub use kinds::{ConfirmedBy, EventKind, LeadStatus, MessageKind, TokenPurpose, UnknownValue, WithdrawalSource};
+pub use kinds::{
+    ConfirmedBy, EventKind, LeadStatus, MessageKind, TokenPurpose, UnknownValue, WebhookEvent, WithdrawalSource,
+};
 pub use message::OutgoingMail;
 pub use phone::Phone;

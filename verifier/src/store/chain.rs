@@ -10,6 +10,7 @@ use sqlx::{AnyConnection, Executor, Row};
 
 use super::Backend;
 use super::bulk::{self, Value};
+use super::webhooks;
 use crate::domain::EventKind;
 
 /// The chain's head: how many events, and the last one's hash.
@@ -115,6 +116,21 @@ impl Chain {
 
     /// Inserts the appended events and moves the head.
     pub(super) async fn save(self, conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
+        // Every event passes here, so every webhook is queued in its event's transaction.
+        let queued: Vec<webhooks::Queued<'_>> = self
+            .events
+            .iter()
+            .map(|e| webhooks::Queued {
+                seq: e.seq,
+                lead_id: e.lead_id.as_deref(),
+                kind: e.kind,
+                data: &e.data,
+                at: e.at,
+                hash: &e.hash,
+            })
+            .collect();
+        webhooks::queue(conn, &queued).await?;
+        drop(queued);
         let rows = self
             .events
             .into_iter()

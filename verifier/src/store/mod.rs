@@ -3,7 +3,7 @@
 //! writes SQL; the rest of the verifier calls the narrow API below.
 //!
 //! - reads go straight to the pool: [`leads`], [`tokens`], [`notices`], [`events`],
-//!   [`outbox`], [`api_keys`], [`checkpoints`], [`objections`], [`retention`] (what the
+//!   [`outbox`], [`webhooks`], [`api_keys`], [`checkpoints`], [`objections`], [`retention`] (what the
 //!   retention job looks at);
 //! - every write that appends to the event chain goes through the [`Writer`], which
 //!   commits in groups (many acknowledged writes share one fsync): accepting a lead
@@ -26,6 +26,7 @@ pub mod tlog;
 pub mod tokens;
 mod transitions;
 mod wal;
+pub mod webhooks;
 mod writer;
 
 use std::path::Path;

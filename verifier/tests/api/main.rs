@@ -29,4 +29,5 @@ mod smpp;
 mod sms;
 mod stages;
 mod tlog;
+mod webhooks;
 mod witness;

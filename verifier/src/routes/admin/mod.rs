@@ -8,13 +8,14 @@ mod leads;
 pub mod objections;
 mod permissions;
 mod stats;
+mod webhooks;
 
 use axum::Router;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 
 use crate::consent::access::{KeyCheck, check_key};
 use crate::error::{ApiError, Code};
@@ -31,6 +32,10 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .route("/v1/admin/export", get(leads::export))
         .route("/v1/admin/objections", post(objections::post))
         .route("/v1/admin/stats/stages", get(stats::stages))
+        .route("/v1/admin/webhooks", post(webhooks::register).get(webhooks::list))
+        .route("/v1/admin/webhooks/{id}", delete(webhooks::delete))
+        .route("/v1/admin/webhooks/{id}/deliveries", get(webhooks::deliveries))
+        .route("/v1/admin/webhooks/{id}/test", post(webhooks::test))
         .layer(axum::middleware::from_fn_with_state(state, require_key))
 }
 

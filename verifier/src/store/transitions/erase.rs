@@ -73,6 +73,7 @@ pub(super) async fn apply(
         .bind(&e.lead_id)
         .execute(&mut *conn)
         .await?;
+        sqlx::query(super::purge::WEBHOOKS_GIVEN_UP).bind(now).bind(&e.lead_id).execute(&mut *conn).await?;
         let data = serde_json::json!({"after_days": t.after_days, "status": e.expect_status});
         chain.append_for_lead(conn, &e.lead_id, EventKind::ContactErased, &data, now).await?;
         n += 1;

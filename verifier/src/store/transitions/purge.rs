@@ -60,6 +60,8 @@ pub(super) async fn apply(
         ] {
             sqlx::query(sql).bind(id).execute(&mut *conn).await?;
         }
+        // A webhook still owed carries what is now deleted: it is given up.
+        sqlx::query(WEBHOOKS_GIVEN_UP).bind(now).bind(id).execute(&mut *conn).await?;
         // The last event is the last of the lead's chain: link it before the row goes.
         let last = last_event(conn, id).await?;
         let gone = sqlx::query("DELETE FROM leads WHERE id = $1").bind(id).execute(&mut *conn).await?;
@@ -76,3 +78,9 @@ pub(super) async fn apply(
     }
     Ok(LifeOutcome::Count(n))
 }
+
+/// Erases the bodies of a lead's webhooks not yet delivered, and gives them up
+/// (`$1` now, `$2` the lead): they name what its erasure or deletion removed.
+pub(super) const WEBHOOKS_GIVEN_UP: &str = "UPDATE webhook_deliveries SET body = NULL, failed_at = $1, \
+     last_error = 'the lead was erased before delivery' \
+     WHERE lead_id = $2 AND delivered_at IS NULL AND failed_at IS NULL";
