@@ -34,15 +34,20 @@ pub fn date_time(t: i64) -> String {
     alloc::format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs % 3600 / 60, secs % 60)
 }
 
-/// The DPV consent status of a purpose, from the account of its bundle.
+/// The DPV consent status of a purpose, from the account of its bundle: given only while
+/// it is in force (a lead still waiting for its double opt-in or its parent has asked,
+/// not consented).
 fn status(report: &ProofReport, purpose: &str) -> &'static str {
     let granted = report.granted.iter().any(|(id, _)| id == purpose);
     let withdrawn = report.withdrawals.iter().any(|(_, ps, _)| ps.iter().any(|p| p == purpose));
     let happened = |kind: &str| report.history.iter().any(|(_, k)| k == kind);
-    match (granted, withdrawn) {
-        (false, _) => "dpv:ConsentRefused",
-        (true, true) => "dpv:ConsentWithdrawn",
+    let in_force = report.in_force.iter().any(|p| p == purpose);
+    match (granted, withdrawn, in_force) {
+        (false, _, _) => "dpv:ConsentRefused",
+        (true, true, _) => "dpv:ConsentWithdrawn",
         _ if happened("consent_expired") => "dpv:ConsentExpired",
+        _ if report.status == "refused_by_guardian" => "dpv:ConsentRefused",
+        (true, false, false) => "dpv:ConsentRequested",
         _ if happened("consent_renewed") => "dpv:RenewedConsentGiven",
         _ => "dpv:ConsentGiven",
     }
@@ -74,7 +79,7 @@ pub fn to_dpv(bundle: &ProofBundle, report: &ProofReport) -> Value {
         .purposes
         .iter()
         .map(|p| {
-            json!({
+            let mut record = json!({
                 "@id": alloc::format!("{lead}:{}", p.id),
                 "@type": "dpv:ConsentRecord",
                 "dct:identifier": alloc::format!("{}/{}", report.lead_id, p.id),
@@ -86,10 +91,14 @@ pub fn to_dpv(bundle: &ProofBundle, report: &ProofReport) -> Value {
                 "dpv:hasLegalBasis": {"@id": basis(p.legal_basis)},
                 "dpv:hasRecipient": p.recipients.iter().map(|r| json!({"@type": "dpv:Recipient", "dpv:hasName": r})).collect::<Vec<_>>(),
                 "dpv:hasJurisdiction": n.jurisdiction,
-                "dpv:hasConsentStatus": {"@id": status(report, &p.id)},
                 "dpv:isIndicatedBy": {"@id": subject["@id"]},
                 "dpv:isIndicatedAtTime": {"@value": date_time(report.signed.0), "@type": "xsd:dateTime"},
-            })
+            });
+            // A purpose offered with an objection box rests on another basis: no consent status.
+            if p.legal_basis == LegalBasis::Consent {
+                record["dpv:hasConsentStatus"] = json!({"@id": status(report, &p.id)});
+            }
+            record
         })
         .collect();
     let parts: Vec<Value> = records.iter().map(|r| json!({"@id": r["@id"]})).collect();
@@ -114,12 +123,10 @@ pub fn to_dpv(bundle: &ProofBundle, report: &ProofReport) -> Value {
 /// the bundle inside (`consentWidgetProof`).
 pub fn to_kantara(bundle: &ProofBundle, report: &ProofReport) -> Value {
     let n = &bundle.notice;
-    let withdrawn = |id: &str| report.withdrawals.iter().any(|(_, ps, _)| ps.iter().any(|p| p == id));
     let purposes: Vec<Value> = report
-        .granted
+        .in_force
         .iter()
-        .filter(|(id, _)| !withdrawn(id))
-        .filter_map(|(id, _)| n.purpose(id))
+        .filter_map(|id| n.purpose(id))
         .enumerate()
         .map(|(i, p)| {
             json!({
@@ -181,6 +188,7 @@ pub fn dpv_terms(bundle: &ProofBundle) -> Vec<String> {
         "ConsentRefused",
         "ConsentWithdrawn",
         "ConsentExpired",
+        "ConsentRequested",
         "RenewedConsentGiven",
         "hasDataSubject",
         "hasDataController",

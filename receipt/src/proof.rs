@@ -166,6 +166,10 @@ pub struct ProofReport {
     pub checkpoint: (i64, i64),
     /// The key ids that signed the seal, the checkpoint and the statement.
     pub kids: Vec<String>,
+    /// The purposes in force at export: granted, not withdrawn, on an active lead, and on a
+    /// notice with double opt-in, of a channel whose address a confirmation proved. Only
+    /// these may be used (a pending, refused or expired lead has none).
+    pub in_force: Vec<String>,
     /// The transparency log every event's inclusion proof was checked against: its name
     /// and the checkpoint's size (`None`: a bundle from before the log).
     pub log: Option<(String, u64)>,
@@ -281,7 +285,9 @@ pub fn verify_bundle(b: &ProofBundle, jwks: Option<&Jwks>) -> Result<ProofReport
             _ => {}
         }
     }
+    let in_force = in_force(b, &st.status, c.granted(), &confirmed, &withdrawals);
     Ok(ProofReport {
+        in_force,
         lead_id: b.lead_id.clone(),
         email: receipt.email().map(|e| e.as_str().to_string()),
         phone: receipt.phone().map(|p| p.as_str().to_string()),
@@ -303,6 +309,23 @@ pub fn verify_bundle(b: &ProofBundle, jwks: Option<&Jwks>) -> Result<ProofReport
         kids,
         log,
     })
+}
+
+/// The purposes of `granted` in force at export (see [`ProofReport::in_force`]).
+fn in_force<'a>(
+    b: &ProofBundle,
+    status: &str,
+    granted: impl Iterator<Item = &'a str>,
+    confirmed: &[(i64, String, Option<Channel>)],
+    withdrawals: &[(i64, Vec<String>, String)],
+) -> Vec<String> {
+    let withdrawn = |p: &str| withdrawals.iter().any(|(_, ps, _)| ps.iter().any(|w| w == p));
+    // A confirmation recorded without its channel (before they were kept per channel) stood for all.
+    let proved = |p: &str| {
+        let channel = b.notice.purpose(p).and_then(|p| p.channel());
+        !b.notice.double_opt_in || confirmed.iter().any(|(_, _, c)| c.is_none() || *c == channel)
+    };
+    granted.filter(|p| status == "active" && !withdrawn(p) && proved(p)).map(str::to_string).collect()
 }
 
 /// Each withdrawal an objection caused has that objection's event in the bundle, intact,

@@ -46,13 +46,13 @@ impl VerifiedReceipt {
 }
 
 impl ProofReport {
-    /// The purposes granted, and not withdrawn by the time of the export, whose recipients
-    /// in the notice name `recipient` (empty: the consent gives that recipient nothing now).
+    /// The purposes in force at the export ([`ProofReport::in_force`]: granted, confirmed,
+    /// not withdrawn) whose recipients in the notice name `recipient` (empty: the consent
+    /// gives that recipient nothing now).
     pub fn granted_to(&self, recipient: &str) -> Vec<String> {
-        let withdrawn = |id: &str| self.withdrawals.iter().any(|(_, purposes, _)| purposes.iter().any(|p| p == id));
         self.recipients
             .iter()
-            .filter(|(id, recipients)| !withdrawn(id) && recipients.iter().any(|r| names(r, recipient)))
+            .filter(|(id, recipients)| self.in_force.contains(id) && recipients.iter().any(|r| names(r, recipient)))
             .map(|(id, _)| id.clone())
             .collect()
     }

@@ -136,15 +136,37 @@ impl Checkpoint {
     }
 }
 
-/// The key id a signed note's signature line carries for an Ed25519 key of `name`
-/// (C2SP signed-note: the first 4 bytes of SHA-256 of the name, a newline, 0x01 and the key).
-pub fn note_key_id(name: &str, key: &VerifyingKey) -> [u8; 4] {
+/// The first 4 bytes of SHA-256 of the name, a newline, the algorithm byte and the key:
+/// how C2SP names a key on a signature line.
+fn key_id(name: &str, algorithm: u8, key: &VerifyingKey) -> [u8; 4] {
     let mut h = Sha256::new();
     h.update(name.as_bytes());
-    h.update(b"\n\x01");
+    h.update([b'\n', algorithm]);
     h.update(key.as_bytes());
     let d = h.finalize();
     [d[0], d[1], d[2], d[3]]
+}
+
+/// The key id a signed note's signature line carries for an Ed25519 key of `name`
+/// (C2SP signed-note, algorithm 0x01).
+pub fn note_key_id(name: &str, key: &VerifyingKey) -> [u8; 4] {
+    key_id(name, 0x01, key)
+}
+
+/// The decoded signatures of `name` on a note's signature lines, of `len` bytes each.
+fn signatures_of<'a>(sigs: &'a str, name: &'a str, len: usize) -> impl Iterator<Item = Vec<u8>> + 'a {
+    sigs.lines().filter_map(move |line| {
+        let (who, blob) = line.strip_prefix("\u{2014} ")?.split_once(' ')?;
+        b64::decode_std(blob).ok().filter(|b| b.len() == len && who == name)
+    })
+}
+
+/// A witness given as `NAME=KEY` (its name and base64url Ed25519 key, as
+/// `consent-verifier witness` prints them).
+pub fn parse_witness(text: &str) -> Option<(String, VerifyingKey)> {
+    let (name, key) = text.trim().split_once('=')?;
+    let key = VerifyingKey::from_bytes(&b64::decode_array::<32>(key.trim())?).ok()?;
+    Some((name.trim().to_string(), key))
 }
 
 /// The signature line of `text` signed by `sig` under `name` and `key`.
@@ -159,10 +181,7 @@ pub fn note_signature_line(name: &str, key: &VerifyingKey, sig: &Signature) -> S
 pub fn open_checkpoint(note: &str, name: &str, keys: &[VerifyingKey]) -> Option<Checkpoint> {
     let split = note.find("\n\n")?;
     let (text, sigs) = (&note[..=split], &note[split + 2..]);
-    let signed = sigs.lines().any(|line| {
-        let Some(rest) = line.strip_prefix("\u{2014} ") else { return false };
-        let Some((who, blob)) = rest.split_once(' ') else { return false };
-        let Some(blob) = b64::decode_std(blob).ok().filter(|b| b.len() == 68 && who == name) else { return false };
+    let signed = signatures_of(sigs, name, 68).any(|blob| {
         let Ok(sig) = Signature::from_slice(&blob[4..]) else { return false };
         keys.iter().any(|k| note_key_id(name, k) == blob[..4] && k.verify_strict(text.as_bytes(), &sig).is_ok())
     });
@@ -172,12 +191,7 @@ pub fn open_checkpoint(note: &str, name: &str, keys: &[VerifyingKey]) -> Option<
 /// The key id of a witness's cosignature key (C2SP tlog-cosignature: as a signed note's,
 /// with the algorithm byte 0x04).
 pub fn cosignature_key_id(name: &str, key: &VerifyingKey) -> [u8; 4] {
-    let mut h = Sha256::new();
-    h.update(name.as_bytes());
-    h.update(b"\n\x04");
-    h.update(key.as_bytes());
-    let d = h.finalize();
-    [d[0], d[1], d[2], d[3]]
+    key_id(name, 0x04, key)
 }
 
 /// What a witness signs for a checkpoint's text at `time` (C2SP tlog-cosignature/v1).
@@ -193,19 +207,22 @@ pub fn cosignature_line(name: &str, key: &VerifyingKey, time: u64, sig: &Signatu
     alloc::format!("\u{2014} {name} {}\n", b64::encode_std(&blob))
 }
 
-/// How many of `witnesses` (name and key) cosigned the checkpoint of this signed note.
+/// How many of `witnesses` (name and key) cosigned the checkpoint of this signed note; a
+/// key given twice, under one name or two, counts once (the cosigned message does not
+/// hold the name).
 pub fn cosigned_by(note: &str, witnesses: &[(String, VerifyingKey)]) -> usize {
     let Some(split) = note.find("\n\n") else { return 0 };
     let (text, sigs) = (&note[..=split], &note[split + 2..]);
-    witnesses
-        .iter()
+    let mut distinct: Vec<&(String, VerifyingKey)> = Vec::new();
+    for w in witnesses {
+        if !distinct.iter().any(|d| d.1 == w.1) {
+            distinct.push(w);
+        }
+    }
+    distinct
+        .into_iter()
         .filter(|(name, key)| {
-            sigs.lines().any(|line| {
-                let Some(rest) = line.strip_prefix("\u{2014} ") else { return false };
-                let Some((who, blob)) = rest.split_once(' ') else { return false };
-                let Some(blob) = b64::decode_std(blob).ok().filter(|b| b.len() == 76 && who == name) else {
-                    return false;
-                };
+            signatures_of(sigs, name, 76).any(|blob| {
                 let Ok(sig) = Signature::from_slice(&blob[12..]) else { return false };
                 let mut time = [0u8; 8];
                 time.copy_from_slice(&blob[4..12]);

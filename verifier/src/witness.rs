@@ -63,9 +63,12 @@ pub async fn serve(w: Witness) -> anyhow::Result<()> {
     std::fs::create_dir_all(&w.data_dir)?;
     let key = key(&w.data_dir)?;
     let state_file = w.data_dir.join("witness-state.json");
+    // Only a state that does not exist yet is empty: a witness that forgot what it
+    // cosigned could cosign a fork.
     let seen = match std::fs::read_to_string(&state_file) {
         Ok(text) => serde_json::from_str(&text)?,
-        Err(_) => HashMap::new(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => HashMap::new(),
+        Err(e) => anyhow::bail!("reading {}: {e}", state_file.display()),
     };
     println!("witness {} key {}", w.name, b64::encode(key.verifying_key().as_bytes()));
     let shared = Arc::new(Shared { name: w.name, key, logs: w.logs, state_file, seen: Mutex::new(seen) });
@@ -84,9 +87,14 @@ fn answer(status: StatusCode, text: impl Into<String>) -> Response {
 fn parse(body: &str) -> Option<(u64, Vec<[u8; 32]>, &str)> {
     let (head, note) = body.split_once("\n\n")?;
     let mut lines = head.lines();
-    let old = lines.next()?.strip_prefix("old ")?.parse().ok()?;
+    let old = lines.next()?.strip_prefix("old ")?;
+    if old.len() > 1 && old.starts_with('0') {
+        return None;
+    }
+    let old = old.parse().ok()?;
     let proof = lines.map(|l| b64::decode_std(l).ok()?.try_into().ok()).collect::<Option<Vec<_>>>()?;
-    Some((old, proof, note))
+    // A consistency proof of a tree of at most 2^64 leaves has at most 63 hashes.
+    (proof.len() <= 63).then_some((old, proof, note))
 }
 
 async fn add_checkpoint(State(w): State<Arc<Shared>>, body: String) -> Response {
@@ -110,6 +118,9 @@ async fn add_checkpoint(State(w): State<Arc<Shared>>, body: String) -> Response 
         Some((size, root)) => (*size, b64::decode_array::<32>(root).unwrap_or([0; 32])),
         None => (0, tlog_tiles::EMPTY_HASH.0),
     };
+    if old > cp.size {
+        return answer(StatusCode::BAD_REQUEST, "the old size is larger than the checkpoint's");
+    }
     if old != known {
         return (StatusCode::CONFLICT, [(header::CONTENT_TYPE, "text/x.tlog.size")], format!("{known}\n"))
             .into_response();
@@ -120,14 +131,17 @@ async fn add_checkpoint(State(w): State<Arc<Shared>>, body: String) -> Response 
             "the checkpoint does not extend the last one this witness cosigned",
         );
     }
-    seen.insert(origin.clone(), (cp.size, b64::encode(&cp.root)));
-    let saved = serde_json::to_vec(&*seen)
+    // Kept on disk before it is kept in memory or cosigned.
+    let mut next = seen.clone();
+    next.insert(origin.clone(), (cp.size, b64::encode(&cp.root)));
+    let saved = serde_json::to_vec(&next)
         .map_err(anyhow::Error::from)
         .and_then(|bytes| Ok(write_atomic(&w.state_file, &bytes, Access::Private, Existing::Replace)?));
     if let Err(e) = saved {
         tracing::error!(error = %e, "could not save the witness state");
         return answer(StatusCode::SERVICE_UNAVAILABLE, "the witness could not save its state");
     }
+    *seen = next;
     let time = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let sig = w.key.sign(cosignature_message(&text, time).as_bytes());
     tracing::info!(log = %origin, size = cp.size, "checkpoint cosigned");

@@ -126,6 +126,8 @@ fn a_cosignature_counts_for_its_witness_and_checkpoint_only() {
     note.push_str(&cosignature_line("w1.test", &w1.verifying_key(), t, &sig));
     let both = [("w1.test".into(), w1.verifying_key()), ("w2.test".into(), w2.verifying_key())];
     assert_eq!(cosigned_by(&note, &both), 1);
+    let twice = [("w1.test".into(), w1.verifying_key()), ("w1.test".into(), w1.verifying_key())];
+    assert_eq!(cosigned_by(&note, &twice), 1, "one witness given twice counts once");
     assert_eq!(cosigned_by(&note, &both[1..]), 0, "another witness");
     assert_eq!(cosigned_by(&note.replace("\n9\n", "\n10\n"), &both), 0, "another checkpoint");
     let wrong_name = [("w3.test".into(), w1.verifying_key())];

@@ -49,12 +49,8 @@ fn witness_keys(text: &str) -> Result<Vec<(String, consent_receipt::VerifyingKey
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .map(|l| {
-            let (name, key) = l.split_once('=').ok_or(Failure::Input("a witness is NAME=KEY"))?;
-            let bytes =
-                b64::decode_array::<32>(key.trim()).ok_or(Failure::Input("a witness key is 32 bytes of base64url"))?;
-            let key =
-                consent_receipt::VerifyingKey::from_bytes(&bytes).map_err(|_| Failure::Input("not an Ed25519 key"))?;
-            Ok((name.trim().to_string(), key))
+            consent_receipt::tlog::parse_witness(l)
+                .ok_or(Failure::Input("a witness is NAME=KEY, its key 32 bytes of base64url"))
         })
         .collect()
 }

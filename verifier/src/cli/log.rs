@@ -85,11 +85,7 @@ pub(crate) fn witnessed(
     }
     let mut witnesses = Vec::new();
     for w in given {
-        let key = w.split_once('=').and_then(|(name, key)| {
-            let key = VerifyingKey::from_bytes(&b64::decode_array::<32>(key)?).ok()?;
-            Some((name.to_string(), key))
-        });
-        match key {
+        match consent_receipt::tlog::parse_witness(w) {
             Some(k) => witnesses.push(k),
             None => {
                 eprintln!("error: --witness takes NAME=KEY (the base64url Ed25519 key the witness prints), not {w:?}");

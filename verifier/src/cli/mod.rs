@@ -40,7 +40,6 @@ enum Command {
         #[command(flatten)]
         settings: Box<Settings>,
     },
-    /// Create the signing key and nonce secret if missing, and print the public key set
     /// Witness other verifiers' transparency logs: cosign each checkpoint that extends the
     /// last one cosigned (C2SP tlog-witness, POST /add-checkpoint)
     Witness {
@@ -58,6 +57,7 @@ enum Command {
         #[arg(long = "log", value_name = "ORIGIN=KEYS", required = true)]
         logs: Vec<String>,
     },
+    /// Create the signing key and nonce secret if missing, and print the public key set
     Keygen {
         /// Keys directory
         #[arg(long, env = "CONSENT_KEYS_DIR", default_value = "data/keys")]

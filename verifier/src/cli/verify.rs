@@ -103,7 +103,10 @@ pub(crate) fn verify(
     let export = serde_json::from_str::<serde_json::Value>(input).ok();
     if let Some(bundle) = export.as_ref().and_then(consent_receipt::export::bundle_of_export) {
         println!("An export in a consent-record format: checking the proof bundle it carries.");
-        return verify_proof(&bundle, jwks.as_ref(), recipient);
+        return match super::log::witnessed(&bundle, witnesses) {
+            Ok(()) => verify_proof(&bundle, jwks.as_ref(), recipient),
+            Err(code) => code,
+        };
     }
     if input.contains("\"consent-proof/v1\"") {
         eprintln!("error: the bundle does not have the consent-proof/v1 shape");

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use consent_receipt::{Channel, SealClaims, VerifyError, b64};
+use consent_receipt::{SealClaims, VerifyError, b64};
 
 use super::messages::Outgoing;
 use super::objections::{self, Recorded};
@@ -86,16 +86,10 @@ fn compose(
     let email = checked.receipt.email();
     let phone = checked.phone.as_ref().map(|p| p.as_str());
     let unsubscribe = out.unsubscribe_token()?;
-    let on = |channel| super::asks_on(Some(&checked.notice), granted, channel);
     match (status, email, checked.receipt.guardian()) {
         (LeadStatus::PendingConfirmation, _, _) => {
             // Rule 8 saw to it that each granted channel has its address.
-            if let (true, Some(to)) = (on(Channel::Email), email) {
-                out.confirmation(to.as_str(), granted, &unsubscribe, now)?;
-            }
-            if let (true, Some(to)) = (on(Channel::Sms), phone) {
-                out.sms_confirmation(lead_id, to, now)?;
-            }
+            out.confirmations(lead_id, granted, (email.map(|e| e.as_str()), phone), &unsubscribe, now)?;
         }
         (LeadStatus::AwaitingGuardian, Some(child), Some(guardian)) => {
             out.guardian_request(guardian.as_str(), child.as_str(), granted, &unsubscribe, now)?;

@@ -110,9 +110,23 @@ pub async fn resend(state: &AppState, token: &str) -> Result<Answer<()>, ApiErro
     .await
 }
 
-/// "No thanks": withdraws everything the request asked for, from the mail's link or the SMS's.
+/// "No thanks": withdraws what the request asked for on the channel the link came by (the
+/// mail's link speaks for the e-mail address, the SMS's for the number: neither declines
+/// for the other).
 pub async fn decline(state: &AppState, token: &str) -> Result<Answer<Withdrawn>, ApiError> {
-    let found = state.store.token_lead(&token_hash(token)).await?;
-    let purpose = found.map(|t| t.purpose).filter(|p| LINKS.contains(p)).unwrap_or(TokenPurpose::Confirm);
-    withdraw::by_link(state, token, purpose, None, WithdrawalSource::Declined).await
+    let found = state.store.token_lead(&token_hash(token)).await?.filter(|t| LINKS.contains(&t.purpose));
+    let purpose = found.as_ref().map_or(TokenPurpose::Confirm, |t| t.purpose);
+    let requested = found.and_then(|t| {
+        let notice = state.notices.by_digest(&t.notice_digest)?;
+        let channel = proved_by(t.purpose)?;
+        let on: Vec<String> = t
+            .granted
+            .iter()
+            .filter(|id| notice.purpose(id).and_then(|p| p.channel()) == Some(channel))
+            .cloned()
+            .collect();
+        // Every purpose on this channel: the whole request (the withdrawal's usual shape).
+        (on.len() != t.granted.len()).then_some(on)
+    });
+    withdraw::by_link(state, token, purpose, requested, WithdrawalSource::Declined).await
 }

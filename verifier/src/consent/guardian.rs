@@ -3,7 +3,7 @@
 //! receipt naming the child's. It is checked by the same rules as any receipt, then lets
 //! the child's lead go on (or ends it if the parent refused). Both receipts are kept.
 
-use consent_receipt::{Channel, Email, SealClaims, VerifyError};
+use consent_receipt::{Email, SealClaims, VerifyError};
 
 use super::messages::Outgoing;
 use super::tokens::token_hash;
@@ -115,13 +115,7 @@ pub async fn approve(state: &AppState, receipt: &str, token: &str, origin: Optio
         if next == LeadStatus::PendingConfirmation {
             // Each channel the child asked for is confirmed by its own address.
             let unsubscribe = out.unsubscribe_token()?;
-            let on = |channel| super::asks_on(Some(notice), &t.granted, channel);
-            if let (true, Some(child)) = (on(Channel::Email), &t.email) {
-                out.confirmation(child, &t.granted, &unsubscribe, now)?;
-            }
-            if let (true, Some(phone)) = (on(Channel::Sms), &t.phone) {
-                out.sms_confirmation(&t.lead_id, phone, now)?;
-            }
+            out.confirmations(&t.lead_id, &t.granted, (t.email.as_deref(), t.phone.as_deref()), &unsubscribe, now)?;
         }
         let Outgoing { mails, tokens, .. } = out;
         let queued = !mails.is_empty();

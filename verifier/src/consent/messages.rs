@@ -43,6 +43,26 @@ impl<'a> Outgoing<'a> {
         self.push(to, MessageKind::Confirmation, words, &confirm, unsubscribe, row)
     }
 
+    /// The double opt-in of a request: the mail to `email` if it asks for e-mail purposes,
+    /// the SMS to `phone` if it asks for SMS purposes; each proves its own address.
+    pub fn confirmations(
+        &mut self,
+        lead_id: &str,
+        granted: &[String],
+        (email, phone): (Option<&str>, Option<&str>),
+        unsubscribe: &str,
+        now: i64,
+    ) -> Result<(), ApiError> {
+        let on = |channel| super::asks_on(Some(self.notice), granted, channel);
+        if let (true, Some(to)) = (on(consent_receipt::Channel::Email), email) {
+            self.confirmation(to, granted, unsubscribe, now)?;
+        }
+        if let (true, Some(to)) = (on(consent_receipt::Channel::Sms), phone) {
+            self.sms_confirmation(lead_id, to, now)?;
+        }
+        Ok(())
+    }
+
     /// The message asking a holder of parental responsibility about what the child
     /// (`child`, shown masked) asked for, with its single-use link.
     pub fn guardian_request(

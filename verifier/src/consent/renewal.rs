@@ -67,7 +67,11 @@ fn compose(state: &AppState, lead: &RenewalDue, ends_at: i64, now: i64) -> Resul
         return Ok(None);
     }
     let Some(notice) = state.notices.by_digest(&lead.notice_digest) else { return Ok(None) };
-    let on = |c| lead.granted.iter().any(|id| notice.purpose(id).and_then(|p| p.channel()) == Some(c));
+    // Only to an address a confirmation proved (or on a notice without double opt-in).
+    let on = |c| {
+        super::asks_on(Some(notice), &lead.granted, c)
+            && crate::domain::confirmation::channel_confirmed(lead.confirmed.as_deref(), c)
+    };
     let mail_to = lead.email.as_deref().filter(|_| on(Channel::Email));
     let sms_to = lead.phone.as_deref().filter(|_| on(Channel::Sms));
     let quiet_now = quiet::rule(&notice.jurisdiction).and_then(|r| quiet::window(&r, now)).is_some_and(|w| !w.send_now);

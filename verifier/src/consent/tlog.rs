@@ -81,48 +81,75 @@ fn sign(state: &AppState, size: u64, root: [u8; 32]) -> String {
     format!("{body}\n{line}")
 }
 
-/// Integrates every event not in the tree yet; returns the latest checkpoint (size, note).
+/// One integration at a time in this process (replicas write the same rows anyway).
+static ROUND: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Integrates every event not in the tree yet, then asks each witness to cosign the latest
+/// checkpoint if it has not yet; returns that checkpoint (size, note). For the job and the
+/// proof export; public readers take [`latest`].
 pub async fn integrate(state: &AppState) -> Result<(u64, String), StoreError> {
-    loop {
-        let (size, note) = state.store.latest_tlog_checkpoint().await?.unwrap_or_default();
-        let new = state.store.event_hashes_after(size, BATCH).await?;
-        if new.is_empty() {
-            if note.is_empty() {
-                let empty = sign(state, 0, tlog_tiles::EMPTY_HASH.0);
-                state.store.append_tlog(&[], 0, &empty).await?;
-                return Ok((0, empty));
-            }
-            return Ok((size, note));
+    let latest = {
+        let _one = ROUND.lock().await;
+        while round(state).await? {}
+        state.store.latest_tlog_checkpoint().await?.unwrap_or_default()
+    };
+    for url in &state.config.witnesses {
+        match state.store.witness_size(url).await {
+            Ok(seen) if seen >= latest.0 => continue,
+            Ok(_) => {}
+            Err(e) => return Err(e),
         }
-        // The frontier of the tree so far: every new stored hash hangs off it.
-        let frontier = sub_tree_index(0, size, vec![]);
-        let mut reader = Hashes::default();
-        for (i, h) in frontier.iter().zip(state.store.tlog_hashes(&frontier).await?) {
-            reader
-                .known
-                .insert(*i, Hash(b64::decode_array(&h).ok_or_else(|| corrupt("a stored hash is not 32 bytes"))?));
-        }
-        let mut rows = Vec::new();
-        for (k, event_hash) in new.iter().enumerate() {
-            let n = size + k as u64;
-            let data = b64::decode(event_hash).map_err(corrupt)?;
-            let hashes = stored_hashes_for_record_hash(n, record_hash(&data), &reader).map_err(corrupt)?;
-            let first = stored_hash_index(0, n);
-            for (j, h) in hashes.into_iter().enumerate() {
-                reader.known.insert(first + j as u64, h);
-                rows.push((first + j as u64, b64::encode(&h.0)));
-            }
-        }
-        let grown = size + new.len() as u64;
-        let root = tlog_tiles::tree_hash(grown, &reader).map_err(corrupt)?;
-        let note = sign(state, grown, root.0);
-        state.store.append_tlog(&rows, grown, &note).await?;
-        for url in &state.config.witnesses {
-            if let Err(e) = cosign(state, url, grown, &note).await {
-                tracing::warn!(witness = %url, error = %e, "a witness did not cosign; it is asked again with the next checkpoint");
-            }
+        if let Err(e) = cosign(state, url, latest.0, &latest.1).await {
+            tracing::warn!(witness = %url, error = %e, "a witness did not cosign; it is asked again with the next checkpoint");
         }
     }
+    Ok(state.store.latest_tlog_checkpoint().await?.unwrap_or(latest))
+}
+
+/// The latest checkpoint for a public reader: one round of integration if none is running
+/// (never more, and never a witness call, whatever a client asks), then what is published.
+pub async fn latest(state: &AppState) -> Result<(u64, String), StoreError> {
+    if let Ok(_one) = ROUND.try_lock() {
+        round(state).await?;
+    }
+    match state.store.latest_tlog_checkpoint().await? {
+        Some(latest) => Ok(latest),
+        None => integrate(state).await,
+    }
+}
+
+/// Integrates up to [`BATCH`] new events and publishes the grown tree's checkpoint (the
+/// empty tree's at first); returns whether it did anything.
+async fn round(state: &AppState) -> Result<bool, StoreError> {
+    let (size, note) = state.store.latest_tlog_checkpoint().await?.unwrap_or_default();
+    let new = state.store.event_hashes_after(size, BATCH).await?;
+    if new.is_empty() {
+        if note.is_empty() {
+            state.store.append_tlog(&[], 0, &sign(state, 0, tlog_tiles::EMPTY_HASH.0)).await?;
+        }
+        return Ok(false);
+    }
+    // The frontier of the tree so far: every new stored hash hangs off it.
+    let frontier = sub_tree_index(0, size, vec![]);
+    let mut reader = Hashes::default();
+    for (i, h) in frontier.iter().zip(state.store.tlog_hashes(&frontier).await?) {
+        reader.known.insert(*i, Hash(b64::decode_array(&h).ok_or_else(|| corrupt("a stored hash is not 32 bytes"))?));
+    }
+    let mut rows = Vec::new();
+    for (k, event_hash) in new.iter().enumerate() {
+        let n = size + k as u64;
+        let data = b64::decode(event_hash).map_err(corrupt)?;
+        let hashes = stored_hashes_for_record_hash(n, record_hash(&data), &reader).map_err(corrupt)?;
+        let first = stored_hash_index(0, n);
+        for (j, h) in hashes.into_iter().enumerate() {
+            reader.known.insert(first + j as u64, h);
+            rows.push((first + j as u64, b64::encode(&h.0)));
+        }
+    }
+    let grown = size + new.len() as u64;
+    let root = tlog_tiles::tree_hash(grown, &reader).map_err(corrupt)?;
+    state.store.append_tlog(&rows, grown, &sign(state, grown, root.0)).await?;
+    Ok(true)
 }
 
 /// Asks a witness to cosign the checkpoint of `size` (C2SP tlog-witness `add-checkpoint`):
@@ -150,7 +177,7 @@ async fn cosign(state: &AppState, url: &str, size: u64, note: &str) -> anyhow::R
         let status = res.status();
         let text = res.text().await?;
         match status.as_u16() {
-            200 if !text.is_empty() && text.lines().all(|l| l.starts_with("\u{2014} ")) => {
+            200 if text.len() <= 4096 && !text.is_empty() && text.lines().all(cosignature_shaped) => {
                 let line = if text.ends_with('\n') { text } else { format!("{text}\n") };
                 state.store.add_cosignature(url, size, &line).await?;
                 return Ok(());
@@ -178,8 +205,12 @@ pub async fn inclusion(state: &AppState, seqs: &[i64]) -> Result<Vec<String>, St
 
 /// A consistency proof from the tree of `old` leaves to the latest, with both notes.
 pub async fn consistency(state: &AppState, old: u64) -> Result<Option<(String, String, Vec<String>)>, StoreError> {
-    let (size, note) = integrate(state).await?;
-    let Some(old_note) = state.store.tlog_checkpoint(old).await?.filter(|_| old <= size) else { return Ok(None) };
+    let (size, note) = latest(state).await?;
+    let published = state.store.tlog_checkpoint(old).await?.filter(|_| old <= size);
+    // Every log starts from the empty tree, whether or not it published that checkpoint.
+    let Some(old_note) = published.or_else(|| (old == 0).then(|| sign(state, 0, tlog_tiles::EMPTY_HASH.0))) else {
+        return Ok(None);
+    };
     // From the empty tree, or to the same tree, the proof is empty (RFC 9162 §2.1.4).
     let proof = match old {
         0 => Vec::new(),
@@ -192,7 +223,7 @@ pub async fn consistency(state: &AppState, old: u64) -> Result<Option<(String, S
 /// A hash tile (C2SP tlog-tiles, height 8) of the latest tree: level, index and width (a
 /// partial tile's), or `None` when the tree does not have it.
 pub async fn tile(state: &AppState, level: u8, index: u64, width: Option<u32>) -> Result<Option<Vec<u8>>, StoreError> {
-    let (size, _) = integrate(state).await?;
+    let (size, _) = latest(state).await?;
     let w = width.unwrap_or(256);
     // The complete hashes at this level; a full tile holds 256 of them. A partial tile of
     // any width the tree has reached is served (its hashes never change): a client asks
@@ -207,13 +238,24 @@ pub async fn tile(state: &AppState, level: u8, index: u64, width: Option<u32>) -
     Ok(Some(with_hashes(state, |r| tile.read_data(r)).await?))
 }
 
+/// Whether a line a witness answered has the shape of a C2SP cosignature: `— <name>
+/// <base64 of key id, time and signature>` (76 bytes). Who signed is for the readers of the
+/// note to check, with the witnesses' keys; this keeps anything else out of it.
+fn cosignature_shaped(line: &str) -> bool {
+    let parts = line.strip_prefix("\u{2014} ").and_then(|rest| rest.split_once(' '));
+    parts.is_some_and(|(name, blob)| {
+        !name.is_empty() && !name.contains(char::is_whitespace) && b64::decode_std(blob).is_ok_and(|b| b.len() == 76)
+    })
+}
+
 /// An entry bundle (C2SP tlog-tiles `tile/entries/…`): the leaves `index × 256` on, `width`
 /// of them (256 for a full bundle), each a big-endian 16-bit length and the leaf's data (the
 /// event's 32-byte hash); `None` when the tree does not have them.
 pub async fn entries(state: &AppState, index: u64, width: Option<u32>) -> Result<Option<Vec<u8>>, StoreError> {
-    let (size, _) = integrate(state).await?;
+    let (size, _) = latest(state).await?;
     let w = u64::from(width.unwrap_or(256));
-    let Some(start) = index.checked_mul(256).filter(|s| w > 0 && w <= 256 && s + w <= size) else { return Ok(None) };
+    let fits = |s: &u64| w > 0 && w <= 256 && s.checked_add(w).is_some_and(|end| end <= size);
+    let Some(start) = index.checked_mul(256).filter(fits) else { return Ok(None) };
     let mut out = Vec::with_capacity(w as usize * 34);
     for hash in state.store.event_hashes_after(start, w).await? {
         let data = b64::decode(&hash).map_err(corrupt)?;

@@ -8,8 +8,9 @@ use super::{LeadStatus, TokenPurpose};
 
 /// The channels of a lead's double opt-in that are confirmed, as stored: each confirmation
 /// adds its own. `None` on an active lead means it owes none (no double opt-in on its
-/// notice, or confirmed before confirmations were kept per channel, when one stood for
-/// all); on a lead still waiting it means nothing is confirmed yet.
+/// notice; leads confirmed before confirmations were kept per channel got theirs from
+/// their confirmation event, migration 0009); on a lead still waiting it means nothing is
+/// confirmed yet.
 pub type Confirmed = Option<Vec<Channel>>;
 
 /// The channel whose address a confirmation token proves, for the tokens that confirm.

@@ -15,7 +15,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 pub(crate) async fn checkpoint(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let (_, note) = tlog::integrate(&state).await?;
+    let (_, note) = tlog::latest(&state).await?;
     Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")], note)
         .into_response())
 }

@@ -47,6 +47,8 @@ pub struct RenewalDue {
     pub minor: bool,
     /// Its last contact.
     pub last_contact_at: i64,
+    /// The channels whose double opt-in is confirmed (`None`: none owed).
+    pub confirmed: crate::domain::confirmation::Confirmed,
 }
 
 /// A withdrawn or refused lead whose contact data is still there.
@@ -198,7 +200,7 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<RenewalDue>, StoreError> {
         let sql = format!(
-            "SELECT id, notice_id, notice_digest, granted, email, phone, minor, last_contact_at FROM {} \
+            "SELECT id, notice_id, notice_digest, granted, email, phone, minor, last_contact_at, confirmed_channels FROM {} \
              WHERE last_contact_at < $1 AND (last_contact_at, id) > ($2, $3) AND status = $4 \
              AND (renewal_requested_at IS NULL OR renewal_requested_at < last_contact_at) AND {} \
              ORDER BY last_contact_at, id LIMIT {}",
@@ -226,6 +228,9 @@ impl Store {
                     phone: r.try_get("phone")?,
                     minor: r.try_get::<i64, _>("minor")? != 0,
                     last_contact_at: r.try_get("last_contact_at")?,
+                    confirmed: crate::domain::confirmation::from_column(
+                        r.try_get::<Option<String>, _>("confirmed_channels")?.as_deref(),
+                    ),
                 })
             })
             .collect()

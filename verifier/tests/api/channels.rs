@@ -60,6 +60,10 @@ async fn a_confirmed_mail_does_not_make_the_sms_purposes_contactable() {
     let sms = permission(&app, &phone).await;
     assert_eq!((sms["allowed"].as_bool(), sms["reason"].as_str()), (Some(false), Some(UNCONFIRMED)), "{sms}");
     assert_eq!(admin_lead(&app, &lead).await["confirmed_channels"], serde_json::json!(["email"]));
+    let half = consent_receipt::verify_bundle(&crate::proofs::bundle_of(&app, &lead).await, None).unwrap();
+    assert_eq!(half.in_force, ["newsletter-email"], "the proof too says the SMS purpose is not in force yet");
+    let partner_check = half.granted_to("Éditions Papillon SARL");
+    assert!(partner_check.is_empty(), "partner sharing was not granted: {partner_check:?}");
 
     assert_eq!(code(&app, &lead, &sms_code).await.status(), 200, "the code still confirms the number");
     assert_eq!(permission(&app, &phone).await["allowed"], true);
@@ -72,6 +76,7 @@ async fn a_confirmed_mail_does_not_make_the_sms_purposes_contactable() {
     let report = consent_receipt::verify_bundle(&bundle, None).unwrap();
     let proved: Vec<_> = report.confirmed.iter().map(|c| (c.1.as_str(), c.2)).collect();
     assert_eq!(proved, [("link", Some(Channel::Email)), ("code", Some(Channel::Sms))]);
+    assert_eq!(report.in_force, ["newsletter-email", "offers-sms"]);
 }
 
 #[tokio::test]
@@ -119,4 +124,33 @@ async fn replying_oui_confirms_the_number_of_a_lead_whose_mail_is_confirmed() {
     assert_eq!(permission(&app, &phone).await["allowed"], true);
     let twice = inbound(&app, &phone, "OUI", crate::sms::SECRET).await.json::<serde_json::Value>().await.unwrap();
     assert_eq!(twice["action"], "ignored", "nothing waits any more: {twice}");
+}
+
+/// Posts `receipt` (for `email`) and clicks the confirmation mail's link: a lead in force.
+pub async fn confirmed_lead(app: &TestApp, sink: &SmtpSink, receipt: &str, email: &str) -> String {
+    let body: serde_json::Value = app.post_lead(receipt).await.json().await.unwrap();
+    let lead = body["lead_id"].as_str().unwrap_or_else(|| panic!("{body}")).to_string();
+    let link = link_in(app, &mail_to(sink, email).await, "confirm");
+    assert_eq!(app.client.post(link).send().await.unwrap().status(), 200);
+    lead
+}
+
+#[tokio::test]
+async fn no_thanks_from_the_sms_link_declines_only_the_sms_purposes() {
+    let sink = SmtpSink::start().await.unwrap();
+    let app = app(&sink).await;
+    let s = app.session().await;
+    let (email, phone) = (unique_email(), unique_mobile());
+    let lead = lead_of(app.post_lead(&sign(&both(&s, &email, &phone))).await).await;
+    let (short, _) = link_and_code(sms_to(&app, &phone).await["text"].as_str().unwrap());
+    let token = short.rsplit('/').next().unwrap();
+
+    let res = app.client.post(format!("{}/confirm/{token}/decline", app.base)).send().await.unwrap();
+
+    assert_eq!(res.status(), 200);
+    let stored = app.state.store.lead(&lead).await.unwrap().unwrap();
+    assert_eq!(stored.granted, ["newsletter-email"], "the phone's holder cannot decline for the e-mail address");
+    let confirm = link_in(&app, &mail_to(&sink, &email).await, "confirm");
+    assert_eq!(app.client.post(&confirm).send().await.unwrap().status(), 200, "the mail can still be confirmed");
+    assert_eq!(may_mail(&app, &email).await["allowed"], true);
 }

@@ -287,7 +287,8 @@ fn recipient_check(file: &std::path::Path, name: &str, extra: &[&std::ffi::OsStr
 #[tokio::test]
 async fn verify_recipient_says_yes_to_the_partner_a_consent_names_and_no_once_refused_or_withdrawn() {
     const PARTNER: &str = "Éditions Papillon SARL";
-    let app = spawn_app().await;
+    let sink = consent_e2e::smtp::SmtpSink::start().await.unwrap();
+    let app = crate::channels::app(&sink).await;
     let s = app.session().await;
     let dir = tempfile::tempdir().unwrap();
     let key = consent_e2e::random_key();
@@ -300,8 +301,8 @@ async fn verify_recipient_says_yes_to_the_partner_a_consent_names_and_no_once_re
     let mut files = Vec::new();
     for (name, claims) in [("shared", &shared), ("kept", &kept), ("withdrawn", &withdrawn)] {
         let receipt = claims.sign(&key);
-        let body: serde_json::Value = app.post_lead(&receipt).await.json().await.unwrap();
-        let lead = body["lead_id"].as_str().unwrap().to_string();
+        let email = claims.contact.email.clone().unwrap();
+        let lead = crate::channels::confirmed_lead(&app, &sink, &receipt, &email).await;
         if name == "withdrawn" {
             assert_eq!(app.withdraw(&claims.jti, &key).await.status(), 200);
         }

@@ -5,6 +5,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
+use consent_e2e::smtp::SmtpSink;
 use consent_receipt::export::bundle_of_export;
 use consent_verifier::consent::access::create_key;
 
@@ -29,18 +30,30 @@ async fn export(app: &TestApp, lead: &str, format: &str) -> reqwest::Response {
     app.client.get(url).bearer_auth(k).send().await.unwrap()
 }
 
-async fn lead(app: &TestApp) -> String {
-    let s = app.session().await;
-    let mut c = s.claims(&unique_email());
-    c.decisions.iter_mut().for_each(|d| d.granted = d.purpose != "offers-sms");
-    let body: serde_json::Value = app.post_lead(&sign(&c)).await.json().await.unwrap();
-    body["lead_id"].as_str().unwrap().to_string()
+/// Consent records' statuses, purpose by purpose.
+fn statuses(doc: &serde_json::Value) -> Vec<&str> {
+    let records = doc["@graph"].as_array().unwrap().iter().filter(|n| n["@type"] == "dpv:ConsentRecord");
+    records.map(|n| n["dpv:hasConsentStatus"]["@id"].as_str().unwrap()).collect()
 }
 
 #[tokio::test]
 async fn the_dpv_export_expands_with_a_json_ld_processor_and_every_dpv_term_exists_in_dpv() {
-    let app = spawn_app().await;
-    let id = lead(&app).await;
+    let sink = SmtpSink::start().await.unwrap();
+    let app = crate::channels::app(&sink).await;
+    let email = unique_email();
+    let mut c = app.session().await.claims(&email);
+    c.decisions.iter_mut().for_each(|d| d.granted = d.purpose != "offers-sms");
+    let body: serde_json::Value = app.post_lead(&sign(&c)).await.json().await.unwrap();
+    let id = body["lead_id"].as_str().unwrap().to_string();
+    let pending: serde_json::Value = export(&app, &id, "dpv").await.json().await.unwrap();
+    assert_eq!(
+        statuses(&pending),
+        ["dpv:ConsentRequested", "dpv:ConsentRequested", "dpv:ConsentRefused"],
+        "asked, not given"
+    );
+    let link = crate::retention::link_in(&app, &crate::retention::mail_to(&sink, &email).await, "confirm");
+    assert_eq!(app.client.post(link).send().await.unwrap().status(), 200);
+
     let res = export(&app, &id, "dpv").await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["content-type"], "application/ld+json");
@@ -60,27 +73,20 @@ async fn the_dpv_export_expands_with_a_json_ld_processor_and_every_dpv_term_exis
     let said = String::from_utf8_lossy(&out.stdout);
     assert!(said.starts_with("ok 3 records"), "pyld: {said}{}", String::from_utf8_lossy(&out.stderr));
 
-    let statuses: Vec<&str> = doc["@graph"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|n| n["@type"] == "dpv:ConsentRecord")
-        .map(|n| n["dpv:hasConsentStatus"]["@id"].as_str().unwrap())
-        .collect();
-    assert_eq!(statuses, ["dpv:ConsentGiven", "dpv:ConsentGiven", "dpv:ConsentRefused"]);
+    assert_eq!(statuses(&doc), ["dpv:ConsentGiven", "dpv:ConsentGiven", "dpv:ConsentRefused"], "confirmed");
     let bundle = bundle_of_export(&doc).expect("the export carries the bundle");
     assert_eq!(consent_receipt::verify_bundle(&bundle, None).unwrap().lead_id, id);
 }
 
 #[tokio::test]
 async fn a_withdrawal_shows_as_consent_withdrawn_and_the_kantara_receipt_lists_only_what_is_in_force() {
-    let app = spawn_app().await;
-    let s = app.session().await;
+    let sink = SmtpSink::start().await.unwrap();
+    let app = crate::channels::app(&sink).await;
     let key = consent_e2e::random_key();
-    let mut c = s.claims(&unique_email());
+    let email = unique_email();
+    let mut c = app.session().await.claims(&email);
     c.decisions.iter_mut().for_each(|d| d.granted = d.purpose != "offers-sms");
-    let body: serde_json::Value = app.post_lead(&c.sign(&key)).await.json().await.unwrap();
-    let id = body["lead_id"].as_str().unwrap().to_string();
+    let id = crate::channels::confirmed_lead(&app, &sink, &c.sign(&key), &email).await;
     let kantara: serde_json::Value = export(&app, &id, "kantara").await.json().await.unwrap();
     assert_eq!(kantara["version"], "KI-CR-v1.1.0");
     assert_eq!(kantara["services"][0]["purposes"].as_array().unwrap().len(), 2, "{kantara}");

@@ -112,4 +112,6 @@ async fn a_witness_cosigns_only_a_log_that_grows_and_a_bundle_can_require_its_co
     assert_eq!(post(&url, unsigned).await.0, 403);
     assert_eq!(post(&url, format!("old 0\n\n{}", latest.replace("verifier.test", "other.test"))).await.0, 404);
     assert_eq!(post(&url, "garbage".into()).await.0, 400);
+    assert_eq!(post(&url, format!("old {}\n\n{latest}", size + 1)).await.0, 400, "an old size past the checkpoint");
+    assert_eq!(post(&url, format!("old 0{size}\n\n{latest}")).await.0, 400, "a size with a leading zero");
 }

@@ -36,6 +36,12 @@ pub(super) async fn apply(
         return Ok(LifeOutcome::Stale);
     };
     tokens::use_token(conn, &t.token_hash, now).await?;
+    // Asking for a new link is a step the person took: the unconfirmed lead's clock restarts.
+    sqlx::query("UPDATE leads SET last_contact_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(&t.lead_id)
+        .execute(&mut *conn)
+        .await?;
     tokens::insert(conn, tokens::rows(t.tokens.iter().map(|k| (t.lead_id.as_str(), k, now)))).await?;
     outbox::insert(conn, outbox::rows([(t.lead_id.as_str(), &t.mail, now)])).await?;
     let data = serde_json::json!({"outbox_id": t.mail.id});
