@@ -123,6 +123,10 @@ fn status(r: &AnyRow) -> Result<LeadStatus, StoreError> {
     Ok(r.try_get::<String, _>("status")?.parse()?)
 }
 
+fn ended(r: &AnyRow) -> Result<Ended, StoreError> {
+    Ok(Ended { id: r.try_get("id")?, status: status(r)?, last_contact_at: r.try_get("last_contact_at")? })
+}
+
 impl Store {
     /// Every retention the stored notice versions were served with (`None`: not recorded).
     pub async fn retention_periods(&self) -> Result<Vec<Option<i64>>, StoreError> {
@@ -152,11 +156,7 @@ impl Store {
             q = q.bind(d);
         }
         let rows = q.fetch_all(&self.pool).await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Ended { id: r.try_get("id")?, status: status(r)?, last_contact_at: r.try_get("last_contact_at")? })
-            })
-            .collect()
+        rows.iter().map(ended).collect()
     }
 
     /// Up to `limit` leads after `after` still waiting for their double opt-in or a
@@ -182,11 +182,7 @@ impl Store {
             .bind(LeadStatus::AwaitingGuardian.as_str())
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Ended { id: r.try_get("id")?, status: status(r)?, last_contact_at: r.try_get("last_contact_at")? })
-            })
-            .collect()
+        rows.iter().map(ended).collect()
     }
 
     /// Up to `limit` active leads after `after` of the versions served with `days` of
