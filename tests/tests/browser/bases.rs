@@ -19,6 +19,8 @@ async fn after_an_order_the_objection_box_is_shown_unticked_and_ticking_it_means
     let start =
         site.js("const b = document.getElementById('cw-1-p0'); return [b.checked, b.hasAttribute('checked')]").await;
     assert_eq!(start, serde_json::json!([false, false]), "unticked: no objection");
+    let violations = axe_violations(&site).await;
+    assert!(violations.is_empty(), "/order.html: {}", serde_json::to_string_pretty(&violations).unwrap());
 
     // A first customer leaves it unticked: the soft opt-in applies, with the order named.
     site.type_into("#email", "paul@example.org").await;
