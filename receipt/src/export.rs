@@ -152,7 +152,8 @@ pub fn to_kantara(bundle: &ProofBundle, report: &ProofReport) -> Value {
         "piiControllers": [{
             "piiController": n.controller.name,
             "contact": n.controller.dpo,
-            "address": n.controller.address,
+            // v1.1's example writes the address as an object (a notice holds it as one line).
+            "address": {"streetAddress": n.controller.address, "addressCountry": n.jurisdiction},
             "email": n.controller.contact,
             "piiControllerUrl": n.policy_url,
         }],

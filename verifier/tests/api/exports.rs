@@ -89,6 +89,7 @@ async fn a_withdrawal_shows_as_consent_withdrawn_and_the_kantara_receipt_lists_o
     let id = crate::channels::confirmed_lead(&app, &sink, &c.sign(&key), &email).await;
     let kantara: serde_json::Value = export(&app, &id, "kantara").await.json().await.unwrap();
     assert_eq!(kantara["version"], "KI-CR-v1.1.0");
+    assert_eq!(kantara["piiControllers"][0]["address"]["addressCountry"], "FR");
     assert_eq!(kantara["services"][0]["purposes"].as_array().unwrap().len(), 2, "{kantara}");
     assert_eq!(kantara["services"][0]["purposes"][1]["thirdPartyDisclosure"], true, "partner sharing discloses");
 
