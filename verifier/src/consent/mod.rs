@@ -115,6 +115,16 @@ fn judge(
     Answer::new(lang, link)
 }
 
+/// Waits `period` between two runs of a background job, or until `stop` says to stop;
+/// returns whether to stop.
+async fn pause(stop: &mut tokio::sync::watch::Receiver<bool>, period: std::time::Duration) -> bool {
+    tokio::select! {
+        _ = tokio::time::sleep(period) => {}
+        _ = stop.changed() => {}
+    }
+    *stop.borrow()
+}
+
 /// How many times a decision is made again when the state it was made on changed before
 /// it could be written (two clicks at once, say).
 pub(crate) const ATTEMPTS: usize = 4;

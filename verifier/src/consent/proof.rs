@@ -33,11 +33,7 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
             tracing::warn!(error = ?anyhow::Error::from(e), "could not sign a checkpoint; will retry");
         }
         reload_keys(&state);
-        tokio::select! {
-            _ = tokio::time::sleep(Duration::from_secs(60)) => {}
-            _ = stop.changed() => {}
-        }
-        if *stop.borrow() {
+        if super::pause(&mut stop, Duration::from_secs(60)).await {
             break;
         }
     }

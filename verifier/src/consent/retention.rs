@@ -166,11 +166,7 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
         if let Err(e) = run_once(&state).await {
             tracing::warn!(error = ?anyhow::Error::from(e), "retention job failed; will retry");
         }
-        tokio::select! {
-            _ = tokio::time::sleep(Duration::from_secs(3600)) => {}
-            _ = stop.changed() => {}
-        }
-        if *stop.borrow() {
+        if super::pause(&mut stop, Duration::from_secs(3600)).await {
             break;
         }
     }

@@ -271,11 +271,7 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
         if let Err(e) = integrate(&state).await {
             tracing::warn!(error = ?anyhow::Error::from(e), "could not extend the transparency log; will retry");
         }
-        tokio::select! {
-            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-            _ = stop.changed() => {}
-        }
-        if *stop.borrow() {
+        if super::pause(&mut stop, Duration::from_secs(1)).await {
             break;
         }
     }
