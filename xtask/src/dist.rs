@@ -115,16 +115,8 @@ pub fn dist() -> Result<Built> {
     ]))?;
     ensure_wasm_bindgen()?;
     let target = root().join("target");
-    let bindgen_out = target.join("widget-bindgen");
-    let _ = std::fs::remove_dir_all(&bindgen_out);
     say("Generating the JavaScript glue (wasm-bindgen, classic script)");
-    let mut wb = Command::new("wasm-bindgen");
-    wb.arg(target.join("wasm32-unknown-unknown/wasm/consent_widget.wasm"))
-        .arg("--out-dir")
-        .arg(&bindgen_out)
-        .args(["--target", "no-modules", "--no-modules-global", "__consentWidgetWasm", "--no-typescript"])
-        .args(["--out-name", "widget"]);
-    run(wb)?;
+    let bindgen_out = bindgen("consent_widget", "widget-bindgen", "__consentWidgetWasm", "widget")?;
     let raw_wasm = bindgen_out.join("widget_bg.wasm");
     let opt_wasm = bindgen_out.join("widget_bg.opt.wasm");
     ensure_wasm_opt()?;
@@ -221,6 +213,23 @@ pub fn dist() -> Result<Built> {
     );
     crate::verify_page::build(gzip_len)?;
     Ok(Built { total_gzip, fallback_gzip })
+}
+
+/// Runs wasm-bindgen on `target/wasm32-unknown-unknown/wasm/<module>.wasm` into a fresh
+/// `target/<dir>`, as a classic script whose exports are the global `global`, its files
+/// named `<name>.js` and `<name>_bg.wasm`; returns that directory.
+pub(crate) fn bindgen(module: &str, dir: &str, global: &str, name: &str) -> Result<std::path::PathBuf> {
+    let target = root().join("target");
+    let out = target.join(dir);
+    let _ = std::fs::remove_dir_all(&out);
+    let mut wb = Command::new("wasm-bindgen");
+    wb.arg(target.join(format!("wasm32-unknown-unknown/wasm/{module}.wasm")))
+        .arg("--out-dir")
+        .arg(&out)
+        .args(["--target", "no-modules", "--no-modules-global", global, "--no-typescript"])
+        .args(["--out-name", name]);
+    run(wb)?;
+    Ok(out)
 }
 
 /// Drops comment lines, indentation and blank lines from generated JavaScript: a safe

@@ -23,16 +23,7 @@ pub fn build(gzip_len: impl Fn(&[u8]) -> Result<usize>) -> Result<(usize, usize)
         "--profile",
         "wasm",
     ]))?;
-    let target = root().join("target");
-    let out = target.join("verify-bindgen");
-    let _ = std::fs::remove_dir_all(&out);
-    let mut wb = Command::new("wasm-bindgen");
-    wb.arg(target.join("wasm32-unknown-unknown/wasm/consent_receipt_wasm.wasm"))
-        .arg("--out-dir")
-        .arg(&out)
-        .args(["--target", "no-modules", "--no-modules-global", "__consentCheckWasm", "--no-typescript"])
-        .args(["--out-name", "check"]);
-    run(wb)?;
+    let out = crate::dist::bindgen("consent_receipt_wasm", "verify-bindgen", "__consentCheckWasm", "check")?;
     let raw = out.join("check_bg.wasm");
     let opt = out.join("check_bg.opt.wasm");
     ensure_wasm_opt()?;
