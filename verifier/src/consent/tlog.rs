@@ -229,13 +229,18 @@ pub async fn tile(state: &AppState, level: u8, index: u64, width: Option<u32>) -
     // any width the tree has reached is served (its hashes never change): a client asks
     // for the width its checkpoint implies, and the tree may have grown since.
     let count = if u32::from(level) * 8 >= 64 { 0 } else { size >> (8 * u32::from(level)) };
-    let end = index.checked_mul(256).and_then(|start| start.checked_add(u64::from(w)));
-    let fits = end.is_some_and(|end| end <= count);
-    if w == 0 || w > 256 || !fits {
+    if first_of(index, w, count).is_none() {
         return Ok(None);
     }
     let tile = tlog_tiles::Tile::new(8, level, index, w, false);
     Ok(Some(with_hashes(state, |r| tile.read_data(r)).await?))
+}
+
+/// The position of the first of a tile's `width` hashes (1 to 256) at `index`, if the
+/// `count` the tree has at that level reaches its last one (without overflow).
+fn first_of(index: u64, width: u32, count: u64) -> Option<u64> {
+    let start = index.checked_mul(256)?;
+    ((1..=256).contains(&width) && start.checked_add(u64::from(width))? <= count).then_some(start)
 }
 
 /// Whether a line a witness answered has the shape of a C2SP cosignature: `— <name>
@@ -253,9 +258,9 @@ fn cosignature_shaped(line: &str) -> bool {
 /// event's 32-byte hash); `None` when the tree does not have them.
 pub async fn entries(state: &AppState, index: u64, width: Option<u32>) -> Result<Option<Vec<u8>>, StoreError> {
     let (size, _) = latest(state).await?;
-    let w = u64::from(width.unwrap_or(256));
-    let fits = |s: &u64| w > 0 && w <= 256 && s.checked_add(w).is_some_and(|end| end <= size);
-    let Some(start) = index.checked_mul(256).filter(fits) else { return Ok(None) };
+    let w = width.unwrap_or(256);
+    let Some(start) = first_of(index, w, size) else { return Ok(None) };
+    let w = u64::from(w);
     let mut out = Vec::with_capacity(w as usize * 34);
     for hash in state.store.event_hashes_after(start, w).await? {
         let data = b64::decode(&hash).map_err(corrupt)?;
